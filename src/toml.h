@@ -32,6 +32,15 @@ enum toml_type {
 	TOML_TABLE
 };
 
+/*
+ * Tree shape.  The root is a table.  [a.b] and dotted keys (a.b = 1)
+ * both give nested TOML_TABLE values (a -> b); inline tables are plain
+ * TOML_TABLE values too.  [[p]] gives a TOML_ARRAY of TOML_TABLE values,
+ * one per header, in order.  Datetimes keep their source text in u.str.
+ * A table's kv[] is in definition order (a super-table appears where it
+ * was first named).  Positions: kv line/col is the key (the header's key
+ * part for tables), val line/col the value (the '[' of a header).
+ */
 struct toml_table;
 
 struct toml_value {
@@ -69,6 +78,8 @@ struct toml_table {
 	int		 line;		/* header / opening position */
 	int		 col;
 	unsigned int	 flags;		/* parser-internal */
+	size_t		*idx;		/* parser-internal hash index of kv */
+	size_t		 idxcap;
 };
 
 /*
