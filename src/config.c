@@ -101,6 +101,8 @@ config_new(const char *path)
 	c->build.wall_timeout = 60 * MIN;
 	c->build.idle_timeout = 30 * MIN;
 	c->build.kill_grace = 10 * SEC;
+	c->build.user = xstrdup("peipkg-build");
+	c->manager.stop_timeout = 90 * SEC;
 	c->build.log_max = 64 * MiB;
 	c->build.log_retention = 10;
 	c->build.max_processes = 1024;
@@ -162,31 +164,39 @@ dur_field(struct tdec_tab *t, const char *key, int64_t min, int64_t *out)
 
 /* ---- sections ------------------------------------------------------ */
 
+/* A system account name: 1-32 of a-z 0-9 _ -, first a letter or '_'. */
+static void
+user_field(struct tdec_tab *t, const char *key, char **out)
+{
+	const char	*u;
+	size_t		 i;
+
+	if (tdec_str(t, key, out) != TDEC_OK)
+		return;
+	u = *out;
+	for (i = 0; u[i] != '\0'; i++)
+		if (!((u[i] >= 'a' && u[i] <= 'z') || u[i] == '_' ||
+		    (i > 0 && ((u[i] >= '0' && u[i] <= '9') || u[i] == '-'))))
+			break;
+	if (i == 0 || u[i] != '\0' || i > 32)
+		tdec_kerrf(t, key, "user name %s: want 1-32 characters from "
+		    "a-z 0-9 _ -, starting with a letter or '_'", tdec_q(u));
+}
+
 static void
 decode_manager(struct config *c, struct tdec_tab *root)
 {
 	struct tdec_tab	 t;
-	const char	*u;
-	size_t		 i;
 
 	tdec_table(root, "manager", &t);
 	req_str(&t, "id", &c->manager.id);
 	req_str(&t, "recipes_dir", &c->manager.recipes_dir);
 	req_str(&t, "state_dir", &c->manager.state_dir);
-	if (tdec_str(&t, "user", &c->manager.user) == TDEC_OK) {
-		u = c->manager.user;
-		for (i = 0; u[i] != '\0'; i++)
-			if (!((u[i] >= 'a' && u[i] <= 'z') || u[i] == '_' ||
-			    (i > 0 && ((u[i] >= '0' && u[i] <= '9') ||
-			    u[i] == '-'))))
-				break;
-		if (i == 0 || u[i] != '\0' || i > 32)
-			tdec_kerrf(&t, "user", "user name %s: want 1-32 "
-			    "characters from a-z 0-9 _ -, starting with a "
-			    "letter or '_'", tdec_q(u));
-	}
+	user_field(&t, "user", &c->manager.user);
 	int_field(&t, "max_parallel_builds", 1, 64,
 	    &c->manager.max_parallel_builds);
+	tdec_duration_range(&t, "stop_timeout", SEC, 6 * 60 * MIN,
+	    &c->manager.stop_timeout);
 	tdec_close(&t);
 }
 
@@ -251,7 +261,7 @@ decode_upload(struct config *c, struct tdec_tab *root)
 	tdec_close(&t);
 }
 
-/* "host:port", ":port" or "[v6]:port"; port 0-65535. */
+/* "host:port", ":port", "[v6]:port" (port 0-65535) or "unix:/abs/path". */
 static int
 addr_valid(const char *a, struct buf *err)
 {
@@ -259,6 +269,12 @@ addr_valid(const char *a, struct buf *err)
 	char		*end;
 	long		 v;
 
+	if (strncmp(a, "unix:", 5) == 0) {
+		if (a[5] != '/' || strlen(a + 5) > 107)
+			return errf(err, "address %s: a unix socket path must "
+			    "be absolute and at most 107 bytes", tdec_q(a));
+		return 0;
+	}
 	if (a[0] == '[') {
 		if ((c = strchr(a, ']')) == NULL || c[1] != ':' ||
 		    strchr(a, ':') > c)
@@ -284,8 +300,8 @@ addr_valid(const char *a, struct buf *err)
 		goto bad;
 	return 0;
 bad:
-	return errf(err, "address %s: want host:port, :port or [ipv6]:port "
-	    "(port 0-65535)", tdec_q(a));
+	return errf(err, "address %s: want host:port, :port, [ipv6]:port "
+	    "(port 0-65535) or unix:/path", tdec_q(a));
 }
 
 static void
@@ -364,6 +380,7 @@ decode_build(struct config *c, struct tdec_tab *root)
 	int64_t		 v;
 
 	tdec_table(root, "build", &t);
+	user_field(&t, "user", &c->build.user);
 	dur_field(&t, "wall_timeout", SEC, &c->build.wall_timeout);
 	dur_field(&t, "idle_timeout", SEC, &c->build.idle_timeout);
 	tdec_duration_range(&t, "kill_grace", SEC, 5 * MIN,
@@ -646,6 +663,7 @@ config_free(struct config *c)
 	free(c->manager.recipes_dir);
 	free(c->manager.state_dir);
 	free(c->manager.user);
+	free(c->build.user);
 	free(c->repo.name);
 	free(c->repo.description);
 	free(c->signing.key_file);

@@ -58,6 +58,7 @@ struct config {
 		char	*state_dir;	/* resolved */
 		char	*user;		/* default PM_DEFAULT_USER */
 		int	 max_parallel_builds;
+		int64_t	 stop_timeout;	/* drain at SIGTERM, ns */
 	} manager;
 	struct {
 		char	*name;
@@ -103,6 +104,7 @@ struct config {
 		int64_t	 max_open_files;
 		uint64_t max_file_size;	/* bytes */
 		int	 zstd_level;
+		char	*user;		/* build worker user */
 	} build;
 	struct signing_key	*keys;
 	size_t			 nkeys;

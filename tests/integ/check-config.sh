@@ -185,10 +185,4 @@ is "daemon, invalid config: exit 2" 2 "$RC"
 run "$DATA/config/bad-webhook-no-secret" --once --config config.toml \
     --log-target stderr
 is "once, webhook without secret: exit 2" 2 "$RC"
-run "$FARM" --once --config config.toml --log-target stderr
-is "once: not available yet, exit 1" 1 "$RC"
-has "once: roster logged" "$TAP_TMP/err" \
-    "msg=\"recipe roster loaded\" count=10 dir=$FARM/recipes"
-has "once: not available message" "$TAP_TMP/err" \
-    "peipkg-manager: daemon mode is not available in this build"
 done_testing

@@ -123,6 +123,8 @@ test_defaults(void **state)
 	assert_string_equal(c->dir, tmpdir);
 	assert_string_equal(c->manager.user, PM_DEFAULT_USER);
 	assert_int_equal(c->manager.max_parallel_builds, 1);
+	assert_int_equal(c->manager.stop_timeout, INT64_C(90) * 1000000000);
+	assert_string_equal(c->build.user, "peipkg-build");
 	assert_string_equal(c->repo.name, "test-repo");
 	assert_string_equal(c->repo.description, "");
 	assert_int_equal(c->upload.backend, UPLOAD_NONE);
@@ -330,8 +332,8 @@ test_rules(void **state)
 	    "to 64)\n"
 	    "F:12:11: upload.backend: [upload].backend \"ftp\" not recognised "
 	    "(want one of: rclone, none, or empty)\n"
-	    "F:14:8: http.addr: address \"localhost\": want host:port, :port "
-	    "or [ipv6]:port (port 0-65535)\n"
+	    "F:14:8: http.addr: address \"localhost\": want host:port, :port, "
+	    "[ipv6]:port (port 0-65535) or unix:/path\n"
 	    "F:15:12: http.max_body: 1023 is out of range (want 1024 to "
 	    "26214400)\n"
 	    "F:18:18: http.header_timeout: invalid duration \"1d\": unknown "
@@ -379,6 +381,7 @@ test_addrs(void **state)
 {
 	static const char *const good[] = {
 		":8080", "127.0.0.1:80", "[::1]:8080", "[::]:0", "host-a.b:65535",
+		"unix:/run/peipkg-manager/http.sock",
 	};
 	static const char *const bad[] = {
 		"8080", "::1:80", "[::1]8080", "h:65536", "h:", "h:+1",
@@ -400,7 +403,8 @@ test_addrs(void **state)
 
 		t = xasprintf(MINIMAL "[http]\naddr = \"%s\"\n", bad[i]);
 		w = xasprintf("F:12:8: http.addr: address \"%s\": want "
-		    "host:port, :port or [ipv6]:port (port 0-65535)", bad[i]);
+		    "host:port, :port, [ipv6]:port (port 0-65535) or "
+		    "unix:/path", bad[i]);
 		load_bad(t, w);
 		free(w);
 		free(t);
