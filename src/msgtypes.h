@@ -25,6 +25,7 @@
 #define PM_ID_MAX	128		/* recipe ids, package names */
 #define PM_STR_MAX	4096		/* paths, URLs, tag names */
 #define PM_ERR_MAX	8192		/* error texts */
+#define PM_STATUS_DOC_MAX (16 * 1024 * 1024)	/* one PM_STATUS_DOC document */
 
 enum pm_role {
 	ROLE_PARENT = 0,
@@ -32,7 +33,8 @@ enum pm_role {
 	ROLE_POLLER = 2,
 	ROLE_SIGNER = 3,
 	ROLE_PUBLISHER = 4,
-	ROLE_WORKER = 5
+	ROLE_WORKER = 5,
+	ROLE_NUM = 6
 };
 
 enum pm_trigger_source {
@@ -40,6 +42,22 @@ enum pm_trigger_source {
 	SRC_WEBHOOK = 2,	/* poll requested by a webhook */
 	SRC_RELOAD = 3,		/* poll after SIGHUP */
 	SRC_START = 4		/* initial poll at start / --once */
+};
+
+/* PM_WEBHOOK_REJECTED reasons. */
+enum pm_hook_reject {
+	HOOK_BAD_SIGNATURE = 1,	/* missing or wrong HMAC/token */
+	HOOK_BAD_REQUEST = 2,	/* method, content type, JSON */
+	HOOK_TOO_LARGE = 3,	/* body over [http].max_body */
+	HOOK_DUPLICATE = 4,	/* delivery id seen recently */
+	HOOK_NUM = 5
+};
+
+/* PM_UPLOAD_STATE states. */
+enum pm_upload_state {
+	UPLOAD_IDLE = 0,
+	UPLOAD_RUNNING = 1,
+	UPLOAD_FAILED = 2
 };
 
 enum pm_msgtype {
@@ -62,7 +80,8 @@ enum pm_msgtype {
 	 * recipe table; the child switches to it at PM_CONF_END. */
 	PM_CONF_BEGIN = 100,
 	/* -> http, poller: str recipe id, str git url, str tag_pattern,
-	 * i64 peios_revision, str min_version, i64 poll interval ns,
+	 * i64 peios_revision, str min_version, i64 poll interval ns
+	 * (0: never on a schedule, only on PM_POLL_NOW; used by --once),
 	 * u8 webhook bits (1 << enum forge), u8 watched, u8 submodules */
 	PM_CONF_RECIPE = 101,
 	/* -> http, poller: id = generation; the table is complete. */
@@ -92,6 +111,12 @@ enum pm_msgtype {
 	 * key).  The parent uses them for inject_pubkey and sends the
 	 * package key to the publisher.  Once, before PM_READY. */
 	PM_SIGNER_KEYS = 110,
+	/* -> every role (http, poller, signer, publisher): the first
+	 * message, once.  str user (account to switch to; "" when the
+	 * parent is not root: keep the ids), str empty_dir (an empty,
+	 * root-owned directory the role may chroot to), u8 log level
+	 * (enum log_level: events below it need not be forwarded). */
+	PM_CONF_ROLE = 111,
 
 	/* ---- 200: polling --------------------------------------------- */
 	/* parent -> poller: str recipe id, u8 source (pm_trigger_source) */
@@ -111,11 +136,17 @@ enum pm_msgtype {
 	/* parent -> http: id = request id.  u8 accepted (1: poll started,
 	 * 0: recipe unknown or opted out). */
 	PM_WEBHOOK_ACK = 251,
+	/* http -> parent: u8 forge, u8 reason (enum pm_hook_reject).  A
+	 * webhook request http refused by itself; counted in /metrics
+	 * (peipkg_webhooks_total) only. */
+	PM_WEBHOOK_REJECTED = 252,
 
 	/* ---- 300: status, parent -> http ------------------------------ */
 	/* u8 kind (0 = /status JSON, 1 = /metrics text), u32 generation,
 	 * u32 total bytes, u32 offset, bytes chunk.  The document is
-	 * complete when offset + chunk == total; http then serves it. */
+	 * complete when offset + chunk == total; http then serves it.
+	 * Chunks of one document are sent in order; a new generation
+	 * abandons an incomplete one.  total <= PM_STATUS_DOC_MAX. */
 	PM_STATUS_DOC = 300,
 
 	/* ---- 400: signing --------------------------------------------- */

@@ -3,8 +3,10 @@
  * SPDX-License-Identifier: ISC
  *
  * peipkg-manager.c: main(); command line, mode selection and
- * --check-config.  Runs privileged; parses only its own arguments and
- * the operator files (config, recipes).
+ * --check-config; `-P <role>` runs a role process (started by the
+ * parent only, with its channel on fd 3); otherwise the daemon or
+ * --once (parent.c).  Runs privileged; parses only its own arguments
+ * and the operator files (config, recipes).
  *
  * Exit status: 0 ok, 1 runtime error, 2 command line or configuration
  * error (peipkg-manager(8)).
@@ -17,8 +19,25 @@
 #include <string.h>
 
 #include "log.h"
+#include "parent.h"
 #include "pmconfig.h"
 #include "recipe.h"
+
+#include "msg.h"
+#include "msgtypes.h"
+#include "proc.h"
+#include "role.h"
+
+/*
+ * Role entry points (src/http.c, poller.c, signer.c, publisher.c), weak
+ * so that this program links while a role is not built in yet; running
+ * such a role then fails cleanly.  http_main takes the role options
+ * (role.h) built here from PM_CONF_ROLE; the others read it themselves.
+ */
+#pragma weak http_main
+int	 poller_main(void) __attribute__((weak));
+int	 signer_main(void) __attribute__((weak));
+int	 publisher_main(void) __attribute__((weak));
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -34,6 +53,7 @@ struct opts {
 	enum log_level	 level;
 	enum log_target	 target;
 	enum mode	 mode;
+	const char	*role;		/* -P */
 };
 
 static void	 usage(FILE *);
@@ -44,7 +64,7 @@ static void	 log_lines(enum log_level, const char *, const char *,
 static int	 check_config(const struct opts *);
 static int	 load_all(const struct opts *, struct config **,
 		    struct roster **);
-static int	 run(struct config *, struct roster *, int);
+static int	 run_role(const struct opts *);
 
 static void
 usage(FILE *f)
@@ -84,9 +104,12 @@ parse_args(int argc, char *argv[], struct opts *o)
 	int	 ch, once = 0, check = 0;
 
 	opterr = 1;
-	while ((ch = getopt_long_only(argc, argv, "h", longopts,
+	while ((ch = getopt_long_only(argc, argv, "hP:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'P':	/* a role process, started by the parent */
+			o->role = optarg;
+			break;
 		case 'c':
 			o->config = optarg;
 			break;
@@ -274,25 +297,90 @@ out:
 }
 
 /*
- * The daemon (parent.c) plugs in here as
- *	return parent_main(cfg, ros, once);
+ * PM_CONF_ROLE, the parent's first message to a role: str user,
+ * str empty_dir, u8 log level.  The strings are returned through
+ * *user and *dir (owned by the caller).
  */
 static int
-run(struct config *cfg, struct roster *ros, int once)
+read_conf_role(struct role_opts *ro, char **user, char **dir)
 {
-	(void)cfg;
-	(void)ros;
-	(void)once;
-	fprintf(stderr, "peipkg-manager: daemon mode is not available in "
-	    "this build\n");
-	return EXIT_RUNTIME;
+	struct buf	 err = BUF_INIT;
+	struct msg	*m = xmalloc(sizeof(*m));
+	uint8_t		 lvl;
+	int		 rc = -1;
+
+	*user = *dir = NULL;
+	if (msg_recv(PM_CHAN_FD, m, &err) != 1 ||
+	    m->m_hdr.type != PM_CONF_ROLE || m->m_fd != -1 ||
+	    msg_get_str(m, user, PM_ID_MAX) == -1 ||
+	    msg_get_str(m, dir, PM_STR_MAX) == -1 ||
+	    msg_get_u8(m, &lvl) == -1 || msg_end(m) == -1 || lvl > LL_ERROR) {
+		log_event(LL_ERROR, "role start-up failed", LKV_S("err",
+		    "parent channel: expected PM_CONF_ROLE"),
+		    LKV_S("detail", buf_str(&err)));
+		goto out;
+	}
+	ro->user = (*user)[0] != '\0' ? *user : NULL;
+	ro->empty_dir = (*dir)[0] != '\0' ? *dir : NULL;
+	ro->level = (enum log_level)lvl;
+	rc = 0;
+out:
+	msg_release(m);
+	free(m);
+	buf_free(&err);
+	return rc;
+}
+
+static int
+run_http(const struct opts *o)
+{
+	struct role_opts	 ro;
+	char			*user, *dir;
+	int			 rc = EXIT_RUNTIME;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.target = o->target;
+	if (read_conf_role(&ro, &user, &dir) == 0)
+		rc = http_main(&ro);
+	free(user);
+	free(dir);
+	return rc;
+}
+
+/* -P <role>: a role process; its parent set up fd 3. */
+static int
+run_role(const struct opts *o)
+{
+	static const char *const roles[] = { "http", "poller", "signer",
+	    "publisher" };
+	int	(*fn[4])(void) = { NULL, poller_main, signer_main,
+		    publisher_main };
+	int	 built[4];
+	size_t	 i;
+
+	built[0] = http_main != NULL;
+	for (i = 1; i < 4; i++)
+		built[i] = fn[i] != NULL;
+	for (i = 0; i < nitems(roles); i++) {
+		if (strcmp(o->role, roles[i]) != 0)
+			continue;
+		log_init(roles[i], o->level, o->target);
+		if (!built[i]) {
+			fprintf(stderr, "peipkg-manager: role %s is not built "
+			    "into this program\n", o->role);
+			return EXIT_RUNTIME;
+		}
+		return i == 0 ? run_http(o) : fn[i]();
+	}
+	fprintf(stderr, "peipkg-manager: unknown role \"%s\"\n", o->role);
+	return EXIT_USAGE;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct opts	 o = { CONFIG_DEFAULT_PATH, LL_INFO, LOG_TARGET_AUTO,
-			    MODE_DAEMON };
+			    MODE_DAEMON, NULL };
 	struct config	*cfg = NULL;
 	struct roster	*ros = NULL;
 	int		 rc;
@@ -300,13 +388,22 @@ main(int argc, char *argv[])
 	log_init("main", LL_INFO, LOG_TARGET_STDERR);
 	if ((rc = parse_args(argc, argv, &o)) != -1)
 		return rc;
+	if (o.role != NULL)
+		return run_role(&o);
 	log_init("main", o.level, o.target);
 	if (o.mode == MODE_CHECK)
 		return check_config(&o);
 	if ((rc = load_all(&o, &cfg, &ros)) != -1)
 		return rc;
-	rc = run(cfg, ros, o.mode == MODE_ONCE);
-	roster_free(ros);
+	/* Exit 1 when recipes exist but not one of them is valid. */
+	if (ros->n == 0 && ros->nbad > 0) {
+		log_event(LL_ERROR, "construct manager", LKV_S("err",
+		    "no valid recipe: every recipe failed to load"));
+		roster_free(ros);
+		config_free(cfg);
+		return EXIT_RUNTIME;
+	}
+	rc = parent_main(cfg, ros, o.mode == MODE_ONCE, o.config, o.level);
 	config_free(cfg);
 	return rc;
 }

@@ -1,0 +1,234 @@
+/*
+ * Copyright (c) 2026 The peipkg-manager authors
+ * SPDX-License-Identifier: ISC
+ *
+ * parent.h: the privileged parent (daemon and --once): shared state of
+ * parent.c (start-up, loop, signals, reload, stop, status pushes),
+ * parent_role.c (role processes: spawn, config, dispatch, supervision),
+ * parent_job.c (builds: job directories, logs, workers, publishing) and
+ * parent_sign.c (the signing relay).
+ *
+ * Trust: the parent reads its command line, the config and the recipes
+ * (operator files) and framed messages from its children, which it
+ * validates strictly; a child that breaks the protocol is killed (and a
+ * role restarted), never the parent.
+ *
+ * Test hooks (environment, for tests/integ only):
+ *   PEIPKG_ROLE_<HTTP|POLLER|SIGNER|PUBLISHER>_PATH  exec this program
+ *			instead of `peipkg-manager -P <role>` (same argv)
+ *   PEIPKG_BUILDD_PATH	the build worker (default: sandbox/peipkg-buildd
+ *			next to a build-tree peipkg-manager, else
+ *			LIBEXECDIR/peipkg-buildd)
+ *   PEIPKG_TEST_CLOCK_FILE	wall clock (clock.h)
+ *   PEIPKG_TEST_PING_MS	heartbeat interval (default 10000)
+ *   PEIPKG_TEST_STOP_TIMEOUT	drain timeout at SIGTERM, seconds (90)
+ */
+#ifndef PM_PARENT_H
+#define PM_PARENT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "msg.h"
+#include "msgtypes.h"
+#include "status.h"
+
+struct config;
+struct roster;
+struct event;
+struct event_base;
+struct sched;
+struct sched_job;
+
+#define PARENT_BOOT_TIMEOUT_MS	10000
+#define PARENT_PING_MS		10000
+#define PARENT_PING_MISSES	3
+#define PARENT_SHUTDOWN_MS	5000
+#define PARENT_STOP_TIMEOUT_S	90
+#define PARENT_BACKOFF_MIN_MS	100
+#define PARENT_BACKOFF_MAX_MS	30000
+#define PARENT_STABLE_MS	60000	/* up this long: back-off reset */
+#define PARENT_EXIT_GRACE_MS	10000	/* worker exit after BUILD_DONE */
+#define PARENT_RELAYS_MAX	32	/* outstanding signatures/requester */
+#define PARENT_WORKER_LOGS_MAX	1000
+#define PARENT_DOC_CHUNK	60000
+
+struct parent;
+
+struct child {
+	struct parent	*r_parent;
+	enum pm_role	 r_role;
+	const char	*r_name;
+	int		 r_enabled;	/* part of this run */
+	pid_t		 r_pid;		/* 0: not running */
+	struct peer	 r_peer;
+	int		 r_peer_up;
+	int		 r_ready;
+	int		 r_keys_sent;	/* signer: keys shipped */
+	int		 r_pubset_done;	/* publisher: a final PM_PUB_SET */
+	int64_t		 r_started;	/* monotonic ns */
+	int64_t		 r_backoff_ms;
+	struct event	*r_restart_ev;
+	uint64_t	 r_nonce;	/* last ping sent */
+	int		 r_missed;
+	char		 r_why[256];	/* why it was killed */
+	int		 r_relays;	/* outstanding sign requests */
+	uint32_t	 r_conf_gen;	/* generation being received */
+};
+
+enum job_state {
+	JOB_BUILDING = 1,	/* worker running */
+	JOB_EXITING,		/* BUILD_DONE ok, waiting for the exit */
+	JOB_PUBLISHING,		/* PM_PUB_REQ sent */
+	JOB_ENDED
+};
+
+struct job {
+	TAILQ_ENTRY(job) j_entry;
+	struct parent	*j_parent;
+	int		 j_status;	/* wait status once reaped */
+	int		 j_reaped;
+	uint32_t	 j_id;
+	char		*j_recipe;
+	char		*j_version;
+	char		*j_tag;
+	enum job_state	 j_state;
+	pid_t		 j_pid;
+	struct peer	 j_peer;
+	int		 j_peer_up;
+	char		*j_name;	/* <recipe>-<version>-<id> */
+	char		*j_dir;		/* state_dir/jobs/<name> */
+	int		 j_log_fd;
+	char		*j_log;		/* path */
+	char		**j_expect;	/* expected output file names */
+	size_t		 j_nexpect;
+	int		 j_done;	/* BUILD_DONE received */
+	int		 j_ok;
+	char		*j_err;		/* failure text */
+	int64_t		 j_build_ts;	/* commit time, unix s */
+	int64_t		 j_mono;	/* start, monotonic ns */
+	int64_t		 j_pub_mono;
+	int64_t		 j_seen;	/* trigger first seen, wall ns */
+	struct event	*j_watchdog;
+	struct event	*j_exit_timer;
+	int		 j_nlogs;
+	int		 j_relays;
+	int		 j_killed;
+};
+TAILQ_HEAD(jobq, job);
+
+struct relay {
+	TAILQ_ENTRY(relay) rl_entry;
+	uint32_t	 rl_id;		/* to the signer */
+	uint32_t	 rl_req;	/* the requester's id */
+	enum pm_role	 rl_origin;
+	uint32_t	 rl_job;	/* 0: the publisher */
+};
+TAILQ_HEAD(relayq, relay);
+
+struct pubkey {
+	char		*k_name;
+	uint8_t		 k_pub[32];
+};
+
+struct parent {
+	struct config	*p_cfg;
+	struct roster	*p_ros;
+	int		 p_once;
+	const char	*p_config_path;
+	enum log_level	 p_level;
+	struct event_base *p_base;
+	struct sched	*p_sched;
+	struct status	 p_st;
+	struct child	 p_roles[ROLE_NUM];
+	uint32_t	 p_gen;		/* recipe table generation */
+	int		 p_listen_fd;	/* -1: no HTTP */
+	int		 p_listen_unix;
+	int		 p_root;
+	uid_t		 p_role_uid, p_build_uid;
+	gid_t		 p_role_gid, p_build_gid;
+	const char	*p_role_user;
+	const char	*p_build_user;
+	char		*p_self;	/* our executable */
+	char		*p_buildd;	/* the worker */
+	char		*p_empty;	/* state_dir/empty */
+	struct pubkey	*p_keys;	/* from PM_SIGNER_KEYS */
+	size_t		 p_nkeys;
+	int		 p_have_keys;
+	struct jobq	 p_jobs;
+	struct relayq	 p_relays;
+	uint32_t	 p_next_relay;
+	int		 p_booted;	/* READY=1 sent */
+	int		 p_stopping;
+	int		 p_exit;	/* loop may end */
+	int		 p_rc;
+	int64_t		 p_ping_ms;
+	int64_t		 p_stop_timeout_s;
+	int		 p_once_polls;	/* --once: polls not finished */
+	int		 p_once_started;
+	uint32_t	 p_doc_gen;
+	int		 p_cleanups;	/* job-dir removers running */
+	struct event	*p_ev_sig[5];
+	struct event	*p_ev_ping;
+	struct event	*p_ev_wd;
+	struct event	*p_ev_boot;
+	struct event	*p_ev_status;
+	struct event	*p_ev_stop;
+	struct event	*p_ev_kill;
+	struct event	*p_ev_sched;
+	pid_t		 p_cleanup_pids[64];
+	struct buf	 p_secret[FORGE_NUM];
+	char		*p_once_pending;	/* per roster recipe */
+	uint32_t	 p_last_job;
+};
+
+int	 parent_main(struct config *, struct roster *, int once,
+	    const char *config_path, enum log_level);
+
+/* parent.c */
+void	 parent_changed(struct parent *);	/* status documents stale */
+void	 parent_kick(struct parent *);		/* try to start builds */
+void	 parent_notify(const char *);		/* sd_notify */
+void	 parent_check_done(struct parent *);
+void	 parent_child_ready(struct parent *, struct child *);
+
+/* parent_role.c */
+void	 child_setup(struct parent *);
+int	 child_spawn(struct parent *, struct child *);
+void	 child_kill(struct parent *, struct child *, const char *why,
+	    int proto);
+void	 child_reaped(struct parent *, pid_t, int status);
+struct child *child_by_pid(struct parent *, pid_t);
+void	 child_send_table(struct parent *, struct child *);
+void	 child_poll_all(struct parent *, int source);
+void	 child_ping(struct parent *);
+void	 child_shutdown(struct parent *);
+void	 child_push_docs(struct parent *, const struct buf *,
+	    const struct buf *);
+int	 child_send(struct child *, struct msgbuf *, int fd);
+void	 child_signer_lost(struct parent *);
+int	 child_all_ready(const struct parent *, struct buf *missing);
+int	 child_running(const struct parent *);
+int	 parent_log_msg(struct msg *, const char *role, pid_t, uint32_t job);
+int	 parent_str_clean(const char *);
+
+/* parent_job.c */
+void	 job_start(struct parent *, struct sched_job *);
+void	 job_reaped(struct parent *, struct job *, int status);
+struct job *job_by_pid(struct parent *, pid_t);
+struct job *job_by_id(struct parent *, uint32_t);
+void	 job_pub_done(struct parent *, uint32_t id, int ok, const char *err);
+void	 job_publisher_lost(struct parent *);
+void	 job_kill_all(struct parent *, const char *why);
+/* parent_sign.c */
+int	 job_sign_ans(struct parent *, struct msg *);
+void	 job_resend_sign_jobs(struct parent *);
+int	 job_relay(struct parent *, enum pm_role, uint32_t job,
+	    struct child *, struct job *, struct msg *);
+void	 job_prepare_dirs_clean(struct parent *);
+int	 job_cleanup_reaped(struct parent *, pid_t);
+void	 job_sign_job(struct parent *, struct job *);
+
+#endif /* PM_PARENT_H */
