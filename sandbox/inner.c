@@ -59,7 +59,7 @@ static void	 report(int, int, const char *);
 static int	 close_others(const int *, size_t, struct buf *);
 static int	 wait_for_maps(int, struct buf *);
 static int	 take_ids(const struct plan *, struct buf *);
-static int	 std_fds(int, struct buf *);
+static int	 std_fds(int, int, struct buf *);
 static int	 net_setup(struct buf *);
 static int	 init_signals(struct buf *);
 static void	 on_term(int, siginfo_t *, void *);
@@ -72,7 +72,8 @@ void
 inner_main(const struct plan *p)
 {
 	struct buf	 err = BUF_INIT;
-	const int	 keep[] = { p->log_w, p->status_w, p->sync_r };
+	const int	 keep[] = { p->log_w, p->err_w, p->status_w,
+	    p->sync_r };
 	pid_t		 pid;
 
 	status_fd = p->status_w;
@@ -81,7 +82,7 @@ inner_main(const struct plan *p)
 		errf(&err, "sandbox: PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (err.len != 0 || close_others(keep, nitems(keep), &err) == -1 ||
 	    wait_for_maps(p->sync_r, &err) == -1 || take_ids(p, &err) == -1 ||
-	    std_fds(p->log_w, &err) == -1 ||
+	    std_fds(p->log_w, p->err_w, &err) == -1 ||
 	    mounts_setup(p, &err) == -1 || net_setup(&err) == -1)
 		fail(&err);
 	/*
@@ -182,7 +183,7 @@ take_ids(const struct plan *p, struct buf *err)
 
 /* Own session, no terminal; stdin /dev/null, stdout/stderr the log. */
 static int
-std_fds(int log_w, struct buf *err)
+std_fds(int log_w, int err_w, struct buf *err)
 {
 	int	 fd;
 
@@ -192,11 +193,13 @@ std_fds(int log_w, struct buf *err)
 		return errf(err, "sandbox: open /dev/null: %s",
 		    strerror(errno));
 	if ((fd != 0 && dup2(fd, 0) == -1) || dup2(log_w, 1) == -1 ||
-	    dup2(log_w, 2) == -1)
+	    dup2(err_w != -1 ? err_w : log_w, 2) == -1)
 		return errf(err, "sandbox: dup2: %s", strerror(errno));
 	if (fd != 0)
 		close(fd);
 	close(log_w);
+	if (err_w != -1)
+		close(err_w);
 	return 0;
 }
 

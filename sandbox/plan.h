@@ -38,6 +38,7 @@ struct plan {
 	void		*filter;	/* libseccomp context (scmp_filter_ctx) */
 	int		 drop_groups;	/* caller is root: clear groups inside */
 	int		 log_w;		/* child ends of the pipes */
+	int		 err_w;		/* stderr pipe; -1: stderr is log_w */
 	int		 status_w;
 	int		 sync_r;
 };

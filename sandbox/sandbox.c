@@ -52,7 +52,8 @@ static int	 conf_check(const struct sandbox_conf *, struct sandbox_conf *,
 		    struct buf *);
 static int	 ids_check(const struct sandbox_conf *, struct buf *);
 static int	 start(struct plan *, struct supervise_args *, struct buf *);
-static pid_t	 spawn(struct plan *, int [2], int [2], int [2], struct buf *);
+static pid_t	 spawn(struct plan *, int [2], int [2], int [2], int [2],
+		    struct buf *);
 static int	 write_maps(pid_t, const struct sandbox_conf *, struct buf *);
 static int	 write_proc(pid_t, const char *, const char *, struct buf *);
 static void	 close_pair(int [2]);
@@ -116,12 +117,13 @@ static int
 start(struct plan *p, struct supervise_args *a, struct buf *err)
 {
 	int	 logp[2] = { -1, -1 }, stp[2] = { -1, -1 };
-	int	 syncp[2] = { -1, -1 };
+	int	 syncp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	int	 rc = -1;
 
 	a->start_ms = supervise_now_ms();
 	a->pidfd = -1;
-	if ((a->pid = spawn(p, logp, stp, syncp, err)) == -1)
+	a->err_r = -1;
+	if ((a->pid = spawn(p, logp, errp, stp, syncp, err)) == -1)
 		goto out;
 	if ((a->pidfd = pidfd_open(a->pid, 0)) == -1)
 		errf(err, "sandbox: pidfd_open: %s", strerror(errno));
@@ -141,10 +143,12 @@ start(struct plan *p, struct supervise_args *a, struct buf *err)
 		goto out;
 	}
 	a->log_r = logp[0];
+	a->err_r = errp[0];
 	a->status_r = stp[0];
-	logp[0] = stp[0] = -1;
+	logp[0] = errp[0] = stp[0] = -1;
 out:
 	close_pair(logp);
+	close_pair(errp);
 	close_pair(stp);
 	close_pair(syncp);
 	return rc;
@@ -206,16 +210,19 @@ ids_check(const struct sandbox_conf *c, struct buf *err)
 
 /* Pipes, then the namespace child; it starts in inner_main(). */
 static pid_t
-spawn(struct plan *p, int logp[2], int stp[2], int syncp[2], struct buf *err)
+spawn(struct plan *p, int logp[2], int errp[2], int stp[2], int syncp[2],
+    struct buf *err)
 {
 	long	 pid;
 
 	if (pipe2(logp, O_CLOEXEC) == -1 || pipe2(stp, O_CLOEXEC) == -1 ||
-	    pipe2(syncp, O_CLOEXEC) == -1) {
+	    pipe2(syncp, O_CLOEXEC) == -1 ||
+	    (p->conf->err_fd > 0 && pipe2(errp, O_CLOEXEC) == -1)) {
 		errf(err, "sandbox: pipe: %s", strerror(errno));
 		return -1;
 	}
 	p->log_w = logp[1];
+	p->err_w = errp[1];
 	p->status_w = stp[1];
 	p->sync_r = syncp[0];
 	p->drop_groups = geteuid() == 0;
@@ -232,9 +239,11 @@ spawn(struct plan *p, int logp[2], int stp[2], int syncp[2], struct buf *err)
 	if (pid == 0)
 		inner_main(p);
 	close(logp[1]);
+	if (errp[1] != -1)
+		close(errp[1]);
 	close(stp[1]);
 	close(syncp[0]);
-	logp[1] = stp[1] = syncp[0] = -1;
+	logp[1] = errp[1] = stp[1] = syncp[0] = -1;
 	return (pid_t)pid;
 }
 

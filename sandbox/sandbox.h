@@ -62,6 +62,10 @@ struct sandbox_conf {
 	rlim_t		 max_file_size;	/* RLIMIT_FSIZE; 0: 4 GiB */
 	int		 allow_ptrace;	/* recipe opt-in: do not filter ptrace */
 	int		 log_fd;	/* build.sh stdout+stderr go here */
+	int		 err_fd;	/* > 0: build.sh stderr goes here instead,
+					   through its own pipe (log_max counts
+					   both; the marker goes to log_fd);
+					   0: stderr joins stdout */
 };
 
 enum sandbox_end {

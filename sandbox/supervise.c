@@ -6,7 +6,8 @@
  *
  * One poll(2) loop over the log pipe, the status pipe and a pidfd of the
  * namespace's init, with deadlines on CLOCK_MONOTONIC:
- *   - output is copied to log_fd up to log_max, then one marker line is
+ *   - output is copied to log_fd (stderr to err_fd when that has its own
+ *     pipe) up to log_max in all, then one marker line is
  *     written and the rest is read and thrown away (the pipe must never
  *     fill, or the build would stall instead of failing);
  *   - any output pushes the idle deadline back;
@@ -42,7 +43,7 @@ struct sup {
 	const struct supervise_args *a;
 	const struct sandbox_conf *c;
 	struct sandbox_result *res;
-	int		 log_r, status_r;
+	int		 log_r, err_r, status_r;
 	int64_t		 idle_at;	/* next idle deadline */
 	int64_t		 kill_at;	/* SIGKILL due; -1: none */
 	int64_t		 drain_until;	/* init gone: stop waiting then */
@@ -63,8 +64,8 @@ static void	 timers(struct sup *, int64_t);
 static void	 terminate(struct sup *, int64_t);
 static int	 next_timeout(const struct sup *, int64_t);
 static int	 poll_once(struct sup *, struct buf *);
-static void	 read_log(struct sup *);
-static void	 log_copy(struct sup *, const char *, size_t);
+static void	 read_log(struct sup *, int *, int);
+static void	 log_copy(struct sup *, const char *, size_t, int);
 static void	 read_status(struct sup *);
 static void	 reap(struct sup *);
 static int	 conclude(struct sup *, struct buf *);
@@ -91,11 +92,13 @@ supervise(const struct supervise_args *a, struct sandbox_result *res,
 	s.c = a->conf;
 	s.res = res;
 	s.log_r = a->log_r;
+	s.err_r = a->err_r;
 	s.status_r = a->status_r;
 	s.idle_at = a->start_ms + s.c->idle_timeout_ms;
 	s.kill_at = -1;
 	s.last_nl = 1;
-	while (!s.exited || s.log_r != -1 || s.status_r != -1) {
+	while (!s.exited || s.log_r != -1 || s.err_r != -1 ||
+	    s.status_r != -1) {
 		timers(&s, supervise_now_ms());
 		if (s.exited && supervise_now_ms() >= s.drain_until)
 			break;
@@ -108,6 +111,8 @@ supervise(const struct supervise_args *a, struct sandbox_result *res,
 	}
 	if (s.log_r != -1)
 		close(s.log_r);
+	if (s.err_r != -1)
+		close(s.err_r);
 	if (s.status_r != -1)
 		close(s.status_r);
 	close(a->pidfd);
@@ -177,11 +182,13 @@ next_timeout(const struct sup *s, int64_t now)
 static int
 poll_once(struct sup *s, struct buf *err)
 {
-	struct pollfd	 pfd[3];
+	struct pollfd	 pfd[4];
 	nfds_t		 n = 0, i;
 
 	if (s->log_r != -1)
 		pfd[n++] = (struct pollfd){ s->log_r, POLLIN, 0 };
+	if (s->err_r != -1)
+		pfd[n++] = (struct pollfd){ s->err_r, POLLIN, 0 };
 	if (s->status_r != -1)
 		pfd[n++] = (struct pollfd){ s->status_r, POLLIN, 0 };
 	if (!s->exited)
@@ -195,7 +202,9 @@ poll_once(struct sup *s, struct buf *err)
 		if (pfd[i].revents == 0)
 			continue;
 		if (pfd[i].fd == s->log_r)
-			read_log(s);
+			read_log(s, &s->log_r, s->c->log_fd);
+		else if (pfd[i].fd == s->err_r)
+			read_log(s, &s->err_r, s->c->err_fd);
 		else if (pfd[i].fd == s->status_r)
 			read_status(s);
 		else
@@ -204,26 +213,28 @@ poll_once(struct sup *s, struct buf *err)
 	return 0;
 }
 
+/* Read the pipe *fd (closed and set to -1 at EOF) and copy to `out`. */
 static void
-read_log(struct sup *s)
+read_log(struct sup *s, int *fd, int out)
 {
 	char	 b[READ_CHUNK];
 	ssize_t	 n;
 
-	n = read(s->log_r, b, sizeof(b));
+	n = read(*fd, b, sizeof(b));
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		close(s->log_r);
-		s->log_r = -1;
+		close(*fd);
+		*fd = -1;
 		return;
 	}
 	s->idle_at = supervise_now_ms() + s->c->idle_timeout_ms;
-	log_copy(s, b, (size_t)n);
+	log_copy(s, b, (size_t)n, out);
 }
 
+/* log_max counts stdout and stderr together; the marker goes to log_fd. */
 static void
-log_copy(struct sup *s, const char *b, size_t n)
+log_copy(struct sup *s, const char *b, size_t n, int out)
 {
 	const struct sandbox_conf *c = s->c;
 	char		 marker[96];
@@ -234,7 +245,7 @@ log_copy(struct sup *s, const char *b, size_t n)
 	if (s->copied < c->log_max) {
 		take = c->log_max - s->copied < n ?
 		    (size_t)(c->log_max - s->copied) : n;
-		if (s->log_errno == 0 && write_full(c->log_fd, b, take) == -1)
+		if (s->log_errno == 0 && write_full(out, b, take) == -1)
 			s->log_errno = errno;
 		s->copied += take;
 		s->last_nl = b[take - 1] == '\n';

@@ -22,6 +22,7 @@ struct supervise_args {
 	pid_t		 pid;		/* the namespace's init, our child */
 	int		 pidfd;
 	int		 log_r;		/* build.sh stdout+stderr */
+	int		 err_r;		/* its stderr when conf->err_fd > 0, or -1 */
 	int		 status_r;	/* struct plan_msg records */
 	int64_t		 start_ms;	/* CLOCK_MONOTONIC at clone */
 };

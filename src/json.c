@@ -332,6 +332,11 @@ prescan(const char *s, size_t n, struct buf *err)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '\0')
 			return errf(err, "NUL byte at offset %zu", i);
+		/* JSON whitespace is space, tab, LF, CR only (yajl also
+		 * skips VT and FF, which the consumer's decoder refuses). */
+		if (s[i] == '\v' || s[i] == '\f')
+			return errf(err, "invalid character 0x%02x at offset %zu",
+			    (unsigned char)s[i], i);
 		if (!instr) {
 			if (s[i] == '"')
 				instr = 1;

@@ -24,6 +24,8 @@ struct zout {
 	void		*obuf;
 	size_t		 osize;
 	uint64_t	 written;
+	ztap_fn		 tap;
+	void		*tap_arg;
 };
 
 struct zin {
@@ -34,6 +36,9 @@ struct zin {
 	ZSTD_inBuffer	 in;
 	uint64_t	 total;
 	uint64_t	 limit;
+	uint64_t	 compressed;
+	ztap_fn		 tap;
+	void		*tap_arg;
 	int		 eof;		/* no more input from fd */
 	int		 frame_open;	/* inside an unfinished frame */
 	int		 any;		/* at least one frame started */
@@ -45,14 +50,26 @@ zout_new(int fd, int level, int workers, struct buf *err)
 	struct zout	*z;
 	size_t		 r;
 
+	if (level < 1 || level > ZSTD_maxCLevel()) {
+		errf(err, "zstd: level %d is not between 1 and %d", level,
+		    ZSTD_maxCLevel());
+		return NULL;
+	}
+	if (workers < 1 || workers > ZOUT_MAX_WORKERS) {
+		errf(err, "zstd: %d workers is not between 1 and %d", workers,
+		    ZOUT_MAX_WORKERS);
+		return NULL;
+	}
 	z = xcalloc(1, sizeof(*z));
 	z->fd = fd;
 	z->osize = ZSTD_CStreamOutSize();
 	z->obuf = xmalloc(z->osize);
 	if ((z->cctx = ZSTD_createCCtx()) == NULL)
 		fatalx("zstd: cannot create a compression context");
-	if (workers < 1)
-		workers = 1;
+	/*
+	 * Multi-threaded mode even for one worker: its output depends on
+	 * the parameters only, never on the worker count.
+	 */
 	if (ZSTD_isError(r = ZSTD_CCtx_setParameter(z->cctx,
 	    ZSTD_c_compressionLevel, level)) ||
 	    ZSTD_isError(r = ZSTD_CCtx_setParameter(z->cctx,
@@ -66,11 +83,22 @@ zout_new(int fd, int level, int workers, struct buf *err)
 	return z;
 }
 
+void
+zout_set_tap(struct zout *z, ztap_fn fn, void *arg)
+{
+	z->tap = fn;
+	z->tap_arg = arg;
+}
+
 static int
 zout_flush_out(struct zout *z, ZSTD_outBuffer *out, struct buf *err)
 {
-	if (out->pos > 0 && write_full(z->fd, out->dst, out->pos) == -1)
+	if (out->pos == 0)
+		return 0;
+	if (write_full(z->fd, out->dst, out->pos) == -1)
 		return errf(err, "write: %s", strerror(errno));
+	if (z->tap != NULL)
+		z->tap(z->tap_arg, out->dst, out->pos);
 	z->written += out->pos;
 	out->pos = 0;
 	return 0;
@@ -144,6 +172,19 @@ zin_new(int fd, uint64_t limit, struct buf *err)
 }
 
 void
+zin_set_tap(struct zin *z, ztap_fn fn, void *arg)
+{
+	z->tap = fn;
+	z->tap_arg = arg;
+}
+
+uint64_t
+zin_compressed(const struct zin *z)
+{
+	return z->compressed;
+}
+
+void
 zin_set_limit(struct zin *z, uint64_t limit)
 {
 	z->limit = limit;
@@ -169,6 +210,9 @@ zin_fill(struct zin *z, struct buf *err)
 		return errf(err, "read: %s", strerror(errno));
 	z->in.size = (size_t)n;
 	z->in.pos = 0;
+	z->compressed += (uint64_t)n;
+	if (n > 0 && z->tap != NULL)
+		z->tap(z->tap_arg, z->ibuf, (size_t)n);
 	if (n == 0)
 		z->eof = 1;
 	return 0;

@@ -375,6 +375,8 @@ test_parse_rejects(void **state)
 	PARSE_FAILS("", "premature EOF");
 	PARSE_FAILS("{\"a\":1", "premature EOF");
 	PARSE_FAILS("{\"a\":1}\0", "NUL byte at offset 7");
+	PARSE_FAILS("{\"a\":1}\v", "invalid character 0x0b at offset 7");
+	PARSE_FAILS("\f{\"a\":1}", "invalid character 0x0c at offset 0");
 	PARSE_FAILS("{\"a\":\"x\\u0000y\"}", "\\u0000 escape at offset 7");
 	PARSE_FAILS("{\"a\":\"\\ud800\"}", "unpaired surrogate escape");
 	PARSE_FAILS("{\"a\":\"\\udc00\"}", "unpaired surrogate escape");
