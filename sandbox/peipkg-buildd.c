@@ -67,7 +67,7 @@
 #include "sign.h"
 #include "signer_remote.h"
 
-#define LIST_MAX	256		/* hide paths, env entries, key names */
+#define LIST_MAX	256		/* hide paths, env entries, keys */
 #define WALL_MAX_NS	(7LL * 86400 * 1000000000)	/* a week */
 #define GRACE_MAX_NS	(3600LL * 1000000000)		/* an hour */
 #define ZSTD_LEVEL_MAX	22
@@ -111,9 +111,9 @@ struct worker {
 	pid_t		 ppid;
 	struct job	 j;
 	int64_t		 start_ms;
-	int64_t		 build_ts;	/* commit time, 0 until fetched */
+	int64_t		 build_ts;	/* commit time, or 0 */
 	struct signer	*remote;
-	struct signer	 wrap;		/* remote + phase/log events */
+	struct signer	 wrap;		/* remote + events */
 	int		 packing;
 	char		*src, *out;
 };
@@ -130,7 +130,8 @@ static void	 check_limits(const struct job *, struct buf *);
 static void	 check_lists(const struct job *, struct buf *);
 static int	 check_job(const struct job *, struct buf *);
 static int	 demote(struct worker *, struct buf *);
-static void	 log_forward(enum log_level, const char *, const struct lkv *);
+static void	 log_forward(enum log_level, const char *,
+		    const struct lkv *);
 static void	 send_phase(struct worker *, enum phase, const char *);
 static void	 blog(struct worker *, const char *, ...) PM_PRINTF(2, 3);
 static void	 blog_lines(struct worker *, const char *, const char *);
@@ -142,11 +143,13 @@ static int	 wrap_sign(struct signer *, enum sign_kind, const char *,
 		    uint8_t [32], struct buf *);
 static int	 sign_other(void *, struct msg *);
 static int	 run_fetch(struct worker *, struct buf *);
-static void	 sandbox_params(struct worker *, struct build_params *);
+static void	 build_params(struct worker *, const struct recipe *,
+		    struct build_params *);
 static int	 run_build(struct worker *, struct build_result *,
 		    struct buf *);
 static int	 finish(struct worker *, int, const char *,
 		    const struct build_result *);
+static void	 clean_env(void);
 
 static const struct msg_handler parent_table[] = {
 	{ PM_BUILD_JOB, 4, PM_PAYLOAD_MAX, MSG_ONCE, h_job },
@@ -569,6 +572,8 @@ run_fetch(struct worker *w, struct buf *err)
 	send_phase(w, PHASE_FETCH, w->j.git);
 	blog(w, "fetching %s tag %s%s", w->j.git, w->j.tag,
 	    w->j.submodules ? " with submodules" : "");
+	log_event(LL_DEBUG, "fetching source", LKV_S("recipe", w->j.recipe_id),
+	    LKV_S("git", w->j.git), LKV_S("tag", w->j.tag));
 	if (fetch_source(&o, &r, err) == -1)
 		return -1;
 	w->build_ts = r.commit_time;
@@ -583,12 +588,32 @@ run_fetch(struct worker *w, struct buf *err)
 	return 0;
 }
 
+/* Everything build_run() needs, from the job. */
 static void
-sandbox_params(struct worker *w, struct build_params *p)
+build_params(struct worker *w, const struct recipe *r,
+    struct build_params *p)
 {
 	struct sandbox_conf	*sc = &p->sandbox;
+	const char		*path = getenv("PATH");
 	int64_t			 left;
 
+	memset(p, 0, sizeof(*p));
+	p->recipe = r;
+	p->source_dir = w->src;
+	p->version = w->j.version;
+	p->source_ref = w->j.source_ref;
+	p->farm_id = w->j.farm_id;
+	p->timestamp = w->build_ts;
+	p->out_dir = w->out;
+	p->work_root = w->j.dir;
+	p->signer = &w->wrap;
+	p->sign_packages = 1;
+	p->sign_keys = (const char *const *)w->j.keys;
+	p->build_env = (const char *const *)w->j.env;
+	p->path_env = path != NULL && path[0] != '\0' ? path : DEF_PATH;
+	p->use_sandbox = 1;
+	p->out_fd = p->err_fd = -1;
+	p->zstd_level = (int)w->j.zstd_level;
 	/* The wall timeout bounds fetch + build.sh together (the parent's
 	 * watchdog assumes it); the script gets what the fetch left. */
 	left = w->j.wall_ns / 1000000 - (now_ms() - w->start_ms);
@@ -604,6 +629,7 @@ sandbox_params(struct worker *w, struct build_params *p)
 	sc->max_file_size = (rlim_t)w->j.max_fsize;
 	sc->allow_ptrace = w->j.allow_ptrace;
 	sc->log_fd = w->j.log_fd;
+	sc->err_fd = 0;		/* stderr joins stdout in the one log */
 }
 
 static int
@@ -612,8 +638,7 @@ run_build(struct worker *w, struct build_result *res, struct buf *err)
 	struct signer_remote_opts	 so;
 	struct build_params		 p;
 	struct recipe			*r;
-	const char			*path = getenv("PATH");
-	int				 rc;
+	int				 rc = -1;
 
 	if ((r = recipe_load(w->j.recipe_file, w->j.recipe_id, RECIPE_BUILD,
 	    err)) == NULL)
@@ -624,24 +649,7 @@ run_build(struct worker *w, struct build_result *res, struct buf *err)
 	w->remote = signer_remote_new(&so);
 	w->wrap.sign = wrap_sign;
 	w->wrap.ctx = w;
-	memset(&p, 0, sizeof(p));
-	p.recipe = r;
-	p.source_dir = w->src;
-	p.version = w->j.version;
-	p.source_ref = w->j.source_ref;
-	p.farm_id = w->j.farm_id;
-	p.timestamp = w->build_ts;
-	p.out_dir = w->out;
-	p.work_root = w->j.dir;
-	p.signer = &w->wrap;
-	p.sign_packages = 1;
-	p.sign_keys = (const char *const *)w->j.keys;
-	p.build_env = (const char *const *)w->j.env;
-	p.path_env = path != NULL && path[0] != '\0' ? path : DEF_PATH;
-	p.use_sandbox = 1;
-	sandbox_params(w, &p);
-	p.out_fd = p.err_fd = -1;
-	p.zstd_level = (int)w->j.zstd_level;
+	build_params(w, r, &p);
 	send_phase(w, PHASE_BUILD, "build.sh");
 	blog(w, "running build.sh of %s (wall timeout %llds, idle timeout "
 	    "%llds)", w->j.recipe_id,
@@ -652,6 +660,20 @@ run_build(struct worker *w, struct build_result *res, struct buf *err)
 	w->remote = NULL;
 	recipe_free(r);
 	return rc;
+}
+
+/* Only PATH survives (for build.sh's PATH); the rest could reach
+ * libgit2 or leak sockets' names (NOTIFY_SOCKET, LISTEN_FDS...). */
+static void
+clean_env(void)
+{
+	const char	*p = getenv("PATH");
+	char		*path = p != NULL ? xstrdup(p) : NULL;
+
+	(void)clearenv();
+	if (path != NULL && setenv("PATH", path, 1) == -1)
+		fatal("setenv PATH");
+	free(path);
 }
 
 /* Report the end everywhere; the exit status of the worker. */
@@ -665,7 +687,8 @@ finish(struct worker *w, int ok, const char *error,
 
 	if (ok) {
 		for (i = 0; i < res->noutputs; i++)
-			blog(w, "package %s", strrchr(res->outputs[i], '/') + 1);
+			blog(w, "package %s",
+			    strrchr(res->outputs[i], '/') + 1);
 		blog(w, "build succeeded: %zu package%s", res->noutputs,
 		    res->noutputs == 1 ? "" : "s");
 		log_event(LL_INFO, "build succeeded",
@@ -689,17 +712,22 @@ main(int argc, char *argv[])
 	struct buf		 err = BUF_INIT;
 	int			 rc = 1;
 
+	/* First: the parent kills the build by killing our group. */
+	if (setsid() == -1 && getpgrp() != getpid())
+		_exit(1);
 	memset(&W, 0, sizeof(W));
 	W.sock = PM_CHAN_FD;
 	W.ppid = getppid();
 	W.j.log_fd = -1;
 	W.start_ms = now_ms();
 	umask(022);
+	clean_env();
 	log_init("worker", LL_DEBUG, LOG_TARGET_STDERR);
 	log_set_forward(log_forward);
 	msg_register_names(names, nitems(names));
-	if (setsid() == -1 && getpgrp() != getpid())
-		fatal("setsid");
+	/* Nothing we run may inherit the channel. */
+	if (fcntl(W.sock, F_SETFD, FD_CLOEXEC) == -1)
+		fatal("channel fd %d", W.sock);
 	if (receive_job(&W, &err) == -1)
 		fatalx("job: %s", buf_str(&err));
 	W.src = xasprintf("%s/src", W.j.dir);

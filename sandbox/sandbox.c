@@ -23,6 +23,7 @@
 
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -214,6 +215,7 @@ spawn(struct plan *p, int logp[2], int errp[2], int stp[2], int syncp[2],
     struct buf *err)
 {
 	long	 pid;
+	int	 dumpable;
 
 	if (pipe2(logp, O_CLOEXEC) == -1 || pipe2(stp, O_CLOEXEC) == -1 ||
 	    pipe2(syncp, O_CLOEXEC) == -1 ||
@@ -226,11 +228,25 @@ spawn(struct plan *p, int logp[2], int errp[2], int stp[2], int syncp[2],
 	p->status_w = stp[1];
 	p->sync_r = syncp[0];
 	p->drop_groups = geteuid() == 0;
+	/*
+	 * The child's /proc files (uid_map, setgroups) belong to root when
+	 * it is not dumpable, and it inherits the flag: a caller that made
+	 * itself non-dumpable (a demoted worker) could not write its maps.
+	 * Be dumpable across the clone only; the child clears the flag once
+	 * its maps are written (inner.c).
+	 */
+	dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	if (dumpable == 0 && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1) {
+		errf(err, "sandbox: PR_SET_DUMPABLE: %s", strerror(errno));
+		return -1;
+	}
 	pid = syscall(SYS_clone, NS_FLAGS | CLONE_NEWCGROUP | SIGCHLD, NULL,
 	    NULL, NULL, NULL);
 	if (pid == -1 && errno == EINVAL)	/* no cgroup namespaces */
 		pid = syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL,
 		    NULL);
+	if (pid != 0 && dumpable == 0)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (pid == -1) {
 		errf(err, "sandbox: clone with new namespaces: %s (are user "
 		    "namespaces enabled?)", strerror(errno));
