@@ -81,6 +81,7 @@ config_new(const char *path)
 	c->repo.description = xstrdup("");
 	c->signing.key_file = xstrdup("");
 	c->upload.remote = xstrdup("");
+	c->upload.rclone_config = xstrdup("");
 	c->upload.retry_initial = 1 * MIN;
 	c->upload.retry_max = 60 * MIN;
 	c->http.addr = xstrdup("");
@@ -251,6 +252,7 @@ decode_upload(struct config *c, struct tdec_tab *root)
 	else if (r[0] == '-' || strpbrk(r, "\n\r\t") != NULL)
 		tdec_kerrf(&t, "remote", "remote %s must not start with '-' "
 		    "or contain control characters", tdec_q(r));
+	tdec_str(&t, "rclone_config", &c->upload.rclone_config);
 	dur_field(&t, "retry_initial", SEC, &c->upload.retry_initial);
 	dur_field(&t, "retry_max", SEC, &c->upload.retry_max);
 	if (c->upload.retry_initial > c->upload.retry_max)
@@ -621,6 +623,7 @@ config_load(const char *path, struct buf *err, int *io_error)
 	resolve(c, &c->manager.recipes_dir);
 	resolve(c, &c->manager.state_dir);
 	resolve(c, &c->signing.key_file);
+	resolve(c, &c->upload.rclone_config);
 	resolve(c, &c->http.webhook_secret_file);
 	resolve(c, &c->http.gitlab_token_file);
 	resolve(c, &c->http.gitea_secret_file);
@@ -668,6 +671,7 @@ config_free(struct config *c)
 	free(c->repo.description);
 	free(c->signing.key_file);
 	free(c->upload.remote);
+	free(c->upload.rclone_config);
 	free(c->http.addr);
 	free(c->http.webhook_secret_file);
 	free(c->http.gitlab_token_file);

@@ -105,7 +105,9 @@ enum pm_msgtype {
 	PM_CONF_KEYS_END = 108,
 	/* -> publisher: str repo dir, str repo name, str description,
 	 * str farm_id, u8 upload backend, str remote, i64 retry_initial,
-	 * i64 retry_max, fixed[32] package public key.  Once. */
+	 * i64 retry_max, fixed[32] package public key, then optionally
+	 * str rclone config path ([upload].rclone_config; absent or "" =
+	 * inherit RCLONE_CONFIG).  Once. */
 	PM_CONF_PUBLISHER = 109,
 	/* signer -> parent: u16 n, n x (str key name, fixed[32] public
 	 * key).  The parent uses them for inject_pubkey and sends the

@@ -557,6 +557,7 @@ send_publisher_conf(struct parent *p, struct child *r)
 	for (i = 0; i < p->p_nkeys; i++)
 		if (p->p_keys[i].k_name[0] == '\0')
 			msg_put_fixed(mb, p->p_keys[i].k_pub, 32);
+	msg_put_str(mb, c->upload.rclone_config);
 	if (child_send(r, mb, -1) == 0)
 		r->r_keys_sent = 1;
 	free(repo);

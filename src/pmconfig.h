@@ -72,6 +72,7 @@ struct config {
 		char	*remote;
 		int64_t	 retry_initial;	/* ns */
 		int64_t	 retry_max;
+		char	*rclone_config;	/* resolved, or "" (inherit) */
 	} upload;
 	struct {
 		char	*addr;		/* "" = no HTTP server */
