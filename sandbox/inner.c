@@ -27,6 +27,7 @@
 
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,6 +60,7 @@ static void	 report(int, int, const char *);
 static int	 close_others(const int *, size_t, struct buf *);
 static int	 wait_for_maps(int, struct buf *);
 static int	 take_ids(const struct plan *, struct buf *);
+static int	 rearm_deathsig(int, struct buf *);
 static int	 std_fds(int, int, struct buf *);
 static int	 net_setup(struct buf *);
 static int	 init_signals(struct buf *);
@@ -82,6 +84,7 @@ inner_main(const struct plan *p)
 		errf(&err, "sandbox: PR_SET_PDEATHSIG: %s", strerror(errno));
 	if (err.len != 0 || close_others(keep, nitems(keep), &err) == -1 ||
 	    wait_for_maps(p->sync_r, &err) == -1 || take_ids(p, &err) == -1 ||
+	    rearm_deathsig(p->sync_r, &err) == -1 ||
 	    std_fds(p->log_w, p->err_w, &err) == -1 ||
 	    mounts_setup(p, &err) == -1 || net_setup(&err) == -1)
 		fail(&err);
@@ -157,8 +160,31 @@ wait_for_maps(int fd, struct buf *err)
 
 	while ((n = read(fd, &c, 1)) == -1 && errno == EINTR)
 		continue;
-	close(fd);
 	if (n != 1)
+		return errf(err, "sandbox: supervisor went away");
+	return 0;
+}
+
+/*
+ * Changing ids clears the parent-death signal: arm it again, then make
+ * sure the supervisor did not die before that.  It holds the write end
+ * of the sync pipe open while it supervises, so EOF (POLLHUP) on our
+ * end means it is gone.  getppid() cannot tell: our parent is outside
+ * our pid namespace.
+ */
+static int
+rearm_deathsig(int fd, struct buf *err)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	int		 n;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		return errf(err, "sandbox: PR_SET_PDEATHSIG: %s",
+		    strerror(errno));
+	while ((n = poll(&pfd, 1, 0)) == -1 && errno == EINTR)
+		continue;
+	close(fd);
+	if (n != 0)
 		return errf(err, "sandbox: supervisor went away");
 	return 0;
 }

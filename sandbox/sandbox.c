@@ -123,6 +123,7 @@ start(struct plan *p, struct supervise_args *a, struct buf *err)
 
 	a->start_ms = supervise_now_ms();
 	a->pidfd = -1;
+	a->alive_w = -1;
 	a->err_r = -1;
 	if ((a->pid = spawn(p, logp, errp, stp, syncp, err)) == -1)
 		goto out;
@@ -146,7 +147,8 @@ start(struct plan *p, struct supervise_args *a, struct buf *err)
 	a->log_r = logp[0];
 	a->err_r = errp[0];
 	a->status_r = stp[0];
-	logp[0] = errp[0] = stp[0] = -1;
+	a->alive_w = syncp[1];	/* the init watches it for our death */
+	logp[0] = errp[0] = stp[0] = syncp[1] = -1;
 out:
 	close_pair(logp);
 	close_pair(errp);

@@ -116,6 +116,8 @@ supervise(const struct supervise_args *a, struct sandbox_result *res,
 	if (s.status_r != -1)
 		close(s.status_r);
 	close(a->pidfd);
+	if (a->alive_w != -1)
+		close(a->alive_w);
 	rc = failed ? -1 : conclude(&s, err);
 	if (rc == -1)
 		res->end = SBX_SETUP_FAILED;

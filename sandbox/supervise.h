@@ -24,6 +24,8 @@ struct supervise_args {
 	int		 log_r;		/* build.sh stdout+stderr */
 	int		 err_r;		/* its stderr when conf->err_fd > 0, or -1 */
 	int		 status_r;	/* struct plan_msg records */
+	int		 alive_w;	/* held open while we supervise: the
+					 * init sees EOF on it if we die */
 	int64_t		 start_ms;	/* CLOCK_MONOTONIC at clone */
 };
 

@@ -28,16 +28,6 @@
 #include "proc.h"
 #include "role.h"
 
-/*
- * Role entry points (src/http.c, poller.c, signer.c, publisher.c), weak
- * so that this program links while a role is not built in yet; running
- * such a role then fails cleanly.  http_main takes the role options
- * (role.h) built here from PM_CONF_ROLE; the others read it themselves.
- */
-#pragma weak http_main
-int	 poller_main(void) __attribute__((weak));
-int	 signer_main(void) __attribute__((weak));
-int	 publisher_main(void) __attribute__((weak));
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -296,54 +286,24 @@ out:
 	return rc;
 }
 
-/*
- * PM_CONF_ROLE, the parent's first message to a role: str user,
- * str empty_dir, u8 log level.  The strings are returned through
- * *user and *dir (owned by the caller).
- */
-static int
-read_conf_role(struct role_opts *ro, char **user, char **dir)
-{
-	struct buf	 err = BUF_INIT;
-	struct msg	*m = xmalloc(sizeof(*m));
-	uint8_t		 lvl;
-	int		 rc = -1;
-
-	*user = *dir = NULL;
-	if (msg_recv(PM_CHAN_FD, m, &err) != 1 ||
-	    m->m_hdr.type != PM_CONF_ROLE || m->m_fd != -1 ||
-	    msg_get_str(m, user, PM_ID_MAX) == -1 ||
-	    msg_get_str(m, dir, PM_STR_MAX) == -1 ||
-	    msg_get_u8(m, &lvl) == -1 || msg_end(m) == -1 || lvl > LL_ERROR) {
-		log_event(LL_ERROR, "role start-up failed", LKV_S("err",
-		    "parent channel: expected PM_CONF_ROLE"),
-		    LKV_S("detail", buf_str(&err)));
-		goto out;
-	}
-	ro->user = (*user)[0] != '\0' ? *user : NULL;
-	ro->empty_dir = (*dir)[0] != '\0' ? *dir : NULL;
-	ro->level = (enum log_level)lvl;
-	rc = 0;
-out:
-	msg_release(m);
-	free(m);
-	buf_free(&err);
-	return rc;
-}
-
 static int
 run_http(const struct opts *o)
 {
 	struct role_opts	 ro;
-	char			*user, *dir;
+	struct buf		 err = BUF_INIT;
+	char			*user = NULL, *dir = NULL;
 	int			 rc = EXIT_RUNTIME;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.target = o->target;
-	if (read_conf_role(&ro, &user, &dir) == 0)
+	if (role_conf_recv(&ro, &user, &dir, &err) == 0)
 		rc = http_main(&ro);
+	else
+		log_event(LL_ERROR, "role start-up failed",
+		    LKV_S("err", buf_str(&err)));
 	free(user);
 	free(dir);
+	buf_free(&err);
 	return rc;
 }
 
@@ -355,21 +315,12 @@ run_role(const struct opts *o)
 	    "publisher" };
 	int	(*fn[4])(void) = { NULL, poller_main, signer_main,
 		    publisher_main };
-	int	 built[4];
 	size_t	 i;
 
-	built[0] = http_main != NULL;
-	for (i = 1; i < 4; i++)
-		built[i] = fn[i] != NULL;
 	for (i = 0; i < nitems(roles); i++) {
 		if (strcmp(o->role, roles[i]) != 0)
 			continue;
 		log_init(roles[i], o->level, o->target);
-		if (!built[i]) {
-			fprintf(stderr, "peipkg-manager: role %s is not built "
-			    "into this program\n", o->role);
-			return EXIT_RUNTIME;
-		}
 		return i == 0 ? run_http(o) : fn[i]();
 	}
 	fprintf(stderr, "peipkg-manager: unknown role \"%s\"\n", o->role);

@@ -63,7 +63,6 @@
 #define POLLER_CONCURRENCY_MAX	64
 
 /* The entry point (called by peipkg-manager.c, which declares it). */
-int	 poller_main(void);
 /* Tests only (tests/poller-role.c): runs right after the sandbox. */
 void	(*poller_after_sandbox)(void);
 
