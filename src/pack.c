@@ -592,6 +592,55 @@ sink(void *arg, const void *buf, size_t n, struct buf *err)
 	return zout_write(p->z, buf, n, err);
 }
 
+static int
+count_sink(void *arg, const void *buf, size_t n, struct buf *err)
+{
+	*(uint64_t *)arg += n;
+	return 0;
+}
+
+/*
+ * The exact size of the tar stream(): the same entries through a
+ * counting sink, file contents skipped.  zstd is told it in advance.
+ */
+static int
+tar_size(struct packer *p, uint64_t *size, struct buf *err)
+{
+	struct tar_writer	 tw;
+	struct buf		 mj = BUF_INIT, fj = BUF_INIT;
+	struct item		*it;
+	size_t			 i;
+	int			 rc = -1;
+
+	*size = 0;
+	tar_init(&tw, count_sink, size, p->mtime);
+	manifest_write(p->mf, &mj);
+	manifest_files_write(p->files, p->nfiles, &fj);
+	if (tar_add_file_mem(&tw, ".peipkg/manifest.json", mj.data, mj.len,
+	    err) == -1 || tar_add_file_mem(&tw, ".peipkg/files.json", fj.data,
+	    fj.len, err) == -1)
+		goto out;
+	for (i = 0; i < p->nitems; i++) {
+		it = &p->items[i];
+		if ((it->e->type == PACK_DIR && tar_add_dir(&tw, it->wire,
+		    err) == -1) || (it->e->type == PACK_SYMLINK &&
+		    tar_add_symlink(&tw, it->wire, it->target, err) == -1) ||
+		    (it->e->type == PACK_FILE && (tar_begin_file(&tw, it->wire,
+		    it->file->size, err) == -1 || tar_skip_data(&tw,
+		    it->file->size, err) == -1)))
+			goto out;
+	}
+	if (p->opts->signer != NULL && (tar_begin_file(&tw,
+	    ".peipkg/signature", SIGENV_LEN, err) == -1 ||
+	    tar_skip_data(&tw, SIGENV_LEN, err) == -1))
+		goto out;
+	rc = tar_finish(&tw, err);
+ out:
+	buf_free(&mj);
+	buf_free(&fj);
+	return rc;
+}
+
 static void
 out_tap(void *arg, const void *buf, size_t n)
 {
@@ -654,7 +703,7 @@ finish(struct packer *p, struct tar_writer *tw, struct pack_result *res,
 	if (tar_finish(tw, err) == -1 || zout_finish(p->z, &written,
 	    err) == -1)
 		goto out;
-	res->tar_size = tw->offset;
+	res->tar_size = tw->offset;	/* zstd checked it against the pledge */
 	res->size_compressed = written;
 	sha256_final(&p->outsha, res->sha256);
 	res->size_installed = p->mf->size_installed;
@@ -691,6 +740,7 @@ pack_write_fd(struct manifest *mf, int rootfd, const struct pack_list *l,
 	struct pack_result	 res;
 	struct tar_writer	 tw;
 	struct buf		 e = BUF_INIT;
+	uint64_t		 tarsize;
 	int			 rc = -1;
 
 	memset(&p, 0, sizeof(p));
@@ -717,7 +767,9 @@ pack_write_fd(struct manifest *mf, int rootfd, const struct pack_list *l,
 	}
 	if (o->progress != NULL)
 		o->progress(o->progress_arg, "hashed");
-	if ((p.z = zout_new(outfd, o->level, o->workers, err)) == NULL)
+	if (tar_size(&p, &tarsize, err) == -1 ||
+	    (p.z = zout_new(outfd, o->level, o->workers, err)) == NULL ||
+	    zout_pledge(p.z, tarsize, err) == -1)
 		goto out;
 	sha256_init(&p.outsha);
 	zout_set_tap(p.z, out_tap, &p.outsha);

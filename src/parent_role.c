@@ -40,6 +40,7 @@
 #include "sign.h"
 #include "tagpattern.h"
 #include "version.h"
+#include "webhook.h"
 
 #define KV_MAX		32
 
@@ -759,6 +760,41 @@ h_pong(struct peer *pe, struct msg *m)
 
 /* ---- http --------------------------------------------------------------- */
 
+/*
+ * Poll `rc` and every other watched recipe tracking the same repository
+ * (git URLs compared as webhooks normalise them) with this forge's
+ * webhook enabled: several recipes may build from one upstream.  The
+ * URLs are the operator's recipe data, not anything from the request.
+ */
+static void
+webhook_polls(struct parent *p, const struct recipe *rc, uint8_t forge,
+    const char *delivery)
+{
+	const struct recipe	*o;
+	struct msgbuf		 mb;
+	char			 a[WH_URL_MAX + 1], b[WH_URL_MAX + 1];
+	size_t			 i;
+
+	if (strlen(rc->git) > WH_URL_MAX)
+		return;
+	wh_url_normalise(rc->git, strlen(rc->git), a);
+	for (i = 0; i < p->p_ros->n; i++) {
+		o = p->p_ros->r[i];
+		if (!o->watched || !o->webhook[forge] ||
+		    strlen(o->git) > WH_URL_MAX)
+			continue;
+		wh_url_normalise(o->git, strlen(o->git), b);
+		if (o != rc && strcmp(a, b) != 0)
+			continue;
+		log_event(LL_DEBUG, "poll requested by webhook",
+		    LKV_S("recipe", o->id), LKV_S("delivery", delivery));
+		msg_init(&mb, PM_POLL_NOW, 0);
+		msg_put_str(&mb, o->id);
+		msg_put_u8(&mb, SRC_WEBHOOK);
+		child_send(&p->p_roles[ROLE_POLLER], &mb, -1);
+	}
+}
+
 static int
 h_webhook(struct peer *pe, struct msg *m)
 {
@@ -781,12 +817,7 @@ h_webhook(struct peer *pe, struct msg *m)
 	rc = roster_find(p->p_ros, recipe);
 	if (!p->p_stopping && rc != NULL && rc->watched && rc->webhook[forge]) {
 		ok = 1;
-		log_event(LL_INFO, "webhook accepted, triggering immediate poll",
-		    LKV_S("recipe", recipe), LKV_S("delivery", delivery));
-		msg_init(&mb, PM_POLL_NOW, 0);
-		msg_put_str(&mb, recipe);
-		msg_put_u8(&mb, SRC_WEBHOOK);
-		child_send(&p->p_roles[ROLE_POLLER], &mb, -1);
+		webhook_polls(p, rc, forge, delivery);
 	} else
 		log_event(LL_INFO, "webhook for unrecognised or opted-out repo",
 		    LKV_S("recipe", recipe), LKV_S("delivery", delivery));

@@ -354,6 +354,22 @@ tar_write_data(struct tar_writer *tw, const void *p, size_t n,
 }
 
 int
+tar_skip_data(struct tar_writer *tw, uint64_t n, struct buf *err)
+{
+	if (n > tw->remaining)
+		return errf(err, "tar: file grew beyond its declared size");
+	while (n > 0) {
+		size_t	 step = n > SIZE_MAX / 2 ? SIZE_MAX / 2 : (size_t)n;
+
+		if (emit(tw, NULL, step, err) == -1)
+			return -1;
+		tw->remaining -= step;
+		n -= step;
+	}
+	return tw->remaining == 0 ? pad(tw, tw->filesize, err) : 0;
+}
+
+int
 tar_add_file_mem(struct tar_writer *tw, const char *path, const void *p,
     size_t n, struct buf *err)
 {

@@ -53,6 +53,9 @@ int	 tar_write_data(struct tar_writer *, const void *, size_t,
 	    struct buf *err);
 int	 tar_add_file_mem(struct tar_writer *, const char *path, const void *,
 	    size_t, struct buf *err);
+/* Account for n content bytes without writing them (a sizing pass whose
+ * sink only counts: it is called with a NULL buffer). */
+int	 tar_skip_data(struct tar_writer *, uint64_t, struct buf *err);
 /* The two all-zero trailer blocks. */
 int	 tar_finish(struct tar_writer *, struct buf *err);
 

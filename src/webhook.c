@@ -703,15 +703,30 @@ wh_table_free(struct wh_table *t)
 const struct wh_recipe *
 wh_table_lookup(const struct wh_table *t, const char *url)
 {
+	return wh_table_find(t, url, -1);
+}
+
+/*
+ * The first watched recipe (roster order) tracking `url` whose webhook
+ * for forge `f` is enabled, or, with f == -1, the first one at all.
+ * Several recipes may track one repository (official fsbase and
+ * live-boot share theirs); the parent polls every opted-in one.
+ */
+const struct wh_recipe *
+wh_table_find(const struct wh_table *t, const char *url, int f)
+{
 	char	 norm[WH_URL_MAX + 1];
 	size_t	 i, len = strlen(url);
 
 	if (len > WH_URL_MAX)
 		return NULL;
 	wh_url_normalise(url, len, norm);
-	for (i = t->n; i > 0; i--)	/* the later recipe wins */
-		if (t->r[i - 1].watched && strcmp(t->r[i - 1].url, norm) == 0)
-			return &t->r[i - 1];
+	for (i = 0; i < t->n; i++) {
+		if (!t->r[i].watched || strcmp(t->r[i].url, norm) != 0)
+			continue;
+		if (f == -1 || (t->r[i].webhook & (1U << f)))
+			return &t->r[i];
+	}
 	return NULL;
 }
 
@@ -719,18 +734,21 @@ enum wh_match
 wh_table_match(const struct wh_table *t, enum forge f,
     const struct wh_json *j, const struct wh_recipe **hit)
 {
-	const struct wh_recipe	*r = NULL;
-	const char		*url;
-	size_t			 i;
+	const char	*url;
+	size_t		 i;
+	int		 known = 0;
 
 	*hit = NULL;
-	for (i = 0; i < WH_NURL && r == NULL; i++)
-		if ((url = wh_json_url(j, i)) != NULL)
-			r = wh_table_lookup(t, url);
-	if (r == NULL)
-		return WH_NO_MATCH;
-	*hit = r;
-	return (r->webhook & (1U << f)) ? WH_MATCH : WH_OPTED_OUT;
+	for (i = 0; i < WH_NURL && *hit == NULL; i++) {
+		if ((url = wh_json_url(j, i)) == NULL)
+			continue;
+		if (wh_table_find(t, url, -1) != NULL)
+			known = 1;
+		*hit = wh_table_find(t, url, (int)f);
+	}
+	if (*hit != NULL)
+		return WH_MATCH;
+	return known ? WH_OPTED_OUT : WH_NO_MATCH;
 }
 
 /* ---- replay filter ------------------------------------------------- */

@@ -143,6 +143,9 @@ void	 wh_table_add(struct wh_table *, const char *id, const char *git_url,
 void	 wh_table_free(struct wh_table *);
 /* The watched recipe whose URL equals url once both are normalised; the
  * later one in roster order on a tie.  NULL if none. */
+/* f: an enum forge whose webhook must be enabled, or -1 for any. */
+const struct wh_recipe *wh_table_find(const struct wh_table *, const char *,
+	    int f);
 const struct wh_recipe *wh_table_lookup(const struct wh_table *,
 	    const char *url);
 /* §5.15 step 5-6: the first candidate that names a watched recipe

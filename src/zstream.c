@@ -124,6 +124,17 @@ zout_stream(struct zout *z, const void *p, size_t n, ZSTD_EndDirective mode,
 }
 
 int
+zout_pledge(struct zout *z, uint64_t size, struct buf *err)
+{
+	size_t	 r;
+
+	r = ZSTD_CCtx_setPledgedSrcSize(z->cctx, size);
+	if (ZSTD_isError(r))
+		return errf(err, "zstd: %s", ZSTD_getErrorName(r));
+	return 0;
+}
+
+int
 zout_write(struct zout *z, const void *p, size_t n, struct buf *err)
 {
 	return n == 0 ? 0 : zout_stream(z, p, n, ZSTD_e_continue, err);

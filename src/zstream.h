@@ -36,6 +36,10 @@ typedef void (*ztap_fn)(void *arg, const void *, size_t);
 /* level 1-22 (ZSTD_maxCLevel()), workers 1-ZOUT_MAX_WORKERS. */
 struct zout *zout_new(int fd, int level, int workers, struct buf *err);
 void	 zout_set_tap(struct zout *, ztap_fn, void *);
+/* Declare the exact input size before the first write: libzstd then sizes
+ * its tables to the input (small packages stay cheap) and records the
+ * size in the frame header.  Deterministic like everything else. */
+int	 zout_pledge(struct zout *, uint64_t, struct buf *err);
 int	 zout_write(struct zout *, const void *, size_t, struct buf *err);
 /* Finish the frame and flush; returns compressed bytes written. */
 int	 zout_finish(struct zout *, uint64_t *written, struct buf *err);

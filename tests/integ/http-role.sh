@@ -129,7 +129,8 @@ check "opted-out and unwatched not forwarded" test \
 check "opted-out logged" grep -q \
     'unrecognised or opted-out repo html_url=https://github.com/example/optout' "$OUT"
 gh_post t "$(repo https://github.com/example/tie '')" >/dev/null
-check "later recipe wins a tie" wait_line 'recipe=tie-new delivery=$' 2
+check "a tie names the first opted-in recipe (the parent polls all)" \
+    wait_line 'recipe=tie-old delivery=$' 2
 gh_post c '{"REPOSITORY":{"Html_Url":"","clone_url":"https://github.com/example/widget.git"}}' \
     -H 'X-GitHub-Delivery: gh-2' >/dev/null
 check "case-insensitive members, empty html_url falls to clone_url" \

@@ -566,11 +566,11 @@ test_table_match(void **state)
 	wh_table_add(&t, "optout", "https://github.com/a/optout", 2, 1);
 	wh_table_add(&t, "other", "https://github.com/a/other", 1, 1);
 	wh_table_add(&t, "gl", "https://gitlab.com/g/r.git", 2, 1);
-	/* later recipe wins a tie */
+	/* a tie names the first opted-in recipe; the parent polls them all */
 	assert_int_equal(match_doc(&t, FORGE_GITHUB, "{\"repository\":"
 	    "{\"html_url\":\"https://github.com/madler/zlib\"}}", &id),
 	    WH_MATCH);
-	assert_string_equal(id, "zlib");
+	assert_string_equal(id, "zlib-old");
 	/* html_url empty: clone_url */
 	assert_int_equal(match_doc(&t, FORGE_GITHUB, "{\"repository\":"
 	    "{\"html_url\":\"\",\"clone_url\":\"https://github.com/a/other."
@@ -586,11 +586,15 @@ test_table_match(void **state)
 	    "{\"html_url\":\"https://github.com/a/hidden\"}}", &id),
 	    WH_NO_MATCH);
 	assert_null(id);
-	/* the first hit decides, even when it opted out */
+	/* an opted-out html_url does not hide an opted-in clone_url */
 	assert_int_equal(match_doc(&t, FORGE_GITHUB, "{\"repository\":"
 	    "{\"html_url\":\"https://github.com/a/optout\",\"clone_url\":"
-	    "\"https://github.com/a/other\"}}", &id), WH_OPTED_OUT);
-	assert_string_equal(id, "optout");
+	    "\"https://github.com/a/other\"}}", &id), WH_MATCH);
+	assert_string_equal(id, "other");
+	assert_int_equal(match_doc(&t, FORGE_GITHUB, "{\"repository\":"
+	    "{\"html_url\":\"https://github.com/a/optout\"}}", &id),
+	    WH_OPTED_OUT);
+	assert_null(id);
 	assert_int_equal(match_doc(&t, FORGE_GITLAB, "{\"project\":"
 	    "{\"web_url\":\"https://GITLAB.com/g/r\"}}", &id), WH_MATCH);
 	assert_string_equal(id, "gl");
