@@ -99,8 +99,8 @@ echo hello >"$FK/webhook"
 kill -USR2 "$(pidof_role http)"
 expect_in "webhook for a watched recipe accepted" "$FK/http.log" "ack 1 1"
 expect_in "webhook polls (source webhook)" "$FK/poller.log" "pollnow hello 2"
-expect_log "webhook logged" \
-    'msg="webhook accepted, triggering immediate poll" recipe=hello'
+expect_log "webhook poll logged by the parent" \
+    'msg="poll requested by webhook" recipe=hello'
 echo nosuch >"$FK/webhook"
 kill -USR2 "$(pidof_role http)"
 expect_in "webhook for an unknown recipe refused" "$FK/http.log" "ack 2 0"
