@@ -88,6 +88,7 @@ config_new(const char *path)
 	c->http.webhook_secret_file = xstrdup("");
 	c->http.gitlab_token_file = xstrdup("");
 	c->http.gitea_secret_file = xstrdup("");
+	c->http.socket_group = xstrdup("");
 	c->http.max_body = 1 * MiB;
 	c->http.header_timeout = 10 * SEC;
 	c->http.body_idle_timeout = 10 * SEC;
@@ -322,6 +323,7 @@ decode_http(struct config *c, struct tdec_tab *root)
 	tdec_str(&t, "webhook_secret_file", &c->http.webhook_secret_file);
 	tdec_str(&t, "gitlab_token_file", &c->http.gitlab_token_file);
 	tdec_str(&t, "gitea_secret_file", &c->http.gitea_secret_file);
+	user_field(&t, "socket_group", &c->http.socket_group);
 	if (tdec_int_range(&t, "max_body", KiB, CONFIG_MAX_BODY_LIMIT,
 	    &v) == TDEC_OK)
 		c->http.max_body = (uint64_t)v;
@@ -676,6 +678,7 @@ config_free(struct config *c)
 	free(c->http.webhook_secret_file);
 	free(c->http.gitlab_token_file);
 	free(c->http.gitea_secret_file);
+	free(c->http.socket_group);
 	free(c);
 }
 

@@ -51,7 +51,8 @@ static int	 setup_dirs(struct parent *);
 static int	 setup_secrets(struct parent *);
 static int	 setup_keys(struct parent *);
 static int	 setup_listener(struct parent *);
-static int	 bind_addr(const char *, int *, struct buf *);
+static int	 bind_addr(const char *, gid_t, int *, struct buf *);
+static char	*sock_name(int);
 static void	 setup_paths(struct parent *);
 static void	 set_recipes(struct parent *);
 static void	 sched_note(void *, enum sched_result,
@@ -233,11 +234,11 @@ setup_keys(struct parent *p)
 }
 
 /*
- * [http].addr: "unix:/path" (mode 0660), "host:port", ":port" or
- * "[v6]:port".  Returns a listening socket or -1.
+ * [http].addr: "unix:/path" (mode 0660, group `gid` unless (gid_t)-1),
+ * "host:port", ":port" or "[v6]:port".  Returns a listening socket or -1.
  */
 static int
-bind_addr(const char *addr, int *is_unix, struct buf *err)
+bind_addr(const char *addr, gid_t gid, int *is_unix, struct buf *err)
 {
 	struct addrinfo		 hints, *res = NULL, *ai;
 	struct sockaddr_un	 sun;
@@ -259,7 +260,9 @@ bind_addr(const char *addr, int *is_unix, struct buf *err)
 		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
 		    -1 || (unlink(sun.sun_path) == -1 && errno != ENOENT) ||
 		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-		    chmod(sun.sun_path, 0660) == -1 || listen(fd, 128) == -1) {
+		    chmod(sun.sun_path, 0660) == -1 ||
+		    (gid != (gid_t)-1 && chown(sun.sun_path, (uid_t)-1,
+		    gid) == -1) || listen(fd, 128) == -1) {
 			errf(err, "listen on %s: %s", addr, strerror(errno));
 			if (fd != -1)
 				close(fd);
@@ -308,12 +311,39 @@ out:
 	return fd;
 }
 
+/* A passed socket's address for the log: unix:/path or host:port. */
+static char *
+sock_name(int fd)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&ss;
+	socklen_t		 len = sizeof(ss);
+	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return xasprintf("unknown (%s)", strerror(errno));
+	if (ss.ss_family == AF_UNIX && (len <= offsetof(struct sockaddr_un,
+	    sun_path) || sun->sun_path[0] == '\0'))
+		return xstrdup("unix:(abstract or unnamed)");
+	if (ss.ss_family == AF_UNIX)
+		return xasprintf("unix:%.*s", (int)sizeof(sun->sun_path),
+		    sun->sun_path);
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host),
+	    serv, sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return xasprintf("unknown (family %d)", ss.ss_family);
+	if (ss.ss_family == AF_INET6)
+		return xasprintf("[%s]:%s", host, serv);
+	return xasprintf("%s:%s", host, serv);
+}
+
 /* systemd sockets first, else [http].addr; none in --once mode. */
 static int
 setup_listener(struct parent *p)
 {
 	struct buf	 err = BUF_INIT;
-	struct stat	 st;
+	struct group	*gr = NULL;
+	char		*name;
 	int		 n;
 
 	p->p_listen_fd = -1;
@@ -326,15 +356,24 @@ setup_listener(struct parent *p)
 		fcntl(p->p_listen_fd, F_SETFD, FD_CLOEXEC);
 		for (; n > 1; n--)
 			close(SD_LISTEN_FDS_START + n - 1);
-		(void)st;
+		name = sock_name(p->p_listen_fd);
 		log_event(LL_INFO, "webhook server listening",
-		    LKV_S("addr", "systemd socket"));
+		    LKV_S("addr", "systemd socket"), LKV_S("socket", name));
+		free(name);
 		return 0;
 	}
 	if (p->p_cfg->http.addr[0] == '\0')
 		return 0;
+	if (p->p_cfg->http.socket_group[0] != '\0' &&
+	    (gr = getgrnam(p->p_cfg->http.socket_group)) == NULL) {
+		log_event(LL_ERROR, "construct manager", LKV_S("err",
+		    "[http].socket_group: no such group"),
+		    LKV_S("group", p->p_cfg->http.socket_group));
+		return -1;
+	}
 	if ((p->p_listen_fd = bind_addr(p->p_cfg->http.addr,
-	    &p->p_listen_unix, &err)) == -1) {
+	    gr != NULL ? gr->gr_gid : (gid_t)-1, &p->p_listen_unix,
+	    &err)) == -1) {
 		log_event(LL_ERROR, "construct manager",
 		    LKV_S("err", buf_str(&err)));
 		buf_free(&err);

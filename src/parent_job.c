@@ -477,7 +477,7 @@ job_lost(struct peer *pe, const char *why)
 		    LKV_S("recipe", j->j_recipe), LKV_I("job", j->j_id),
 		    LKV_I("pid", j->j_pid), LKV_S("err", why));
 		if (j->j_err == NULL)
-			j->j_err = xasprintf("worker protocol error: %s", why);
+			j->j_err = xasprintf("worker: %s", why);
 		job_killpg(j);
 	}
 	peer_free(&j->j_peer);

@@ -79,6 +79,7 @@ struct config {
 		char	*webhook_secret_file;	/* resolved, or "" */
 		char	*gitlab_token_file;
 		char	*gitea_secret_file;
+		char	*socket_group;	/* "" = leave root's */
 		uint64_t max_body;	/* bytes */
 		int64_t	 header_timeout;
 		int64_t	 body_idle_timeout;

@@ -117,7 +117,7 @@ wcase() {
 	    "msg=\"build failed\" recipe=hello version=$2-1 err=\"$3\" next_retry_after=1m0s"
 }
 wcase crash 3.0 "worker exited 3 before reporting a result"
-wcase garbage 3.1 "worker protocol error: protocol error: protocol version 99, expected 1"
+wcase garbage 3.1 "worker: protocol error: protocol version 99, expected 1"
 wcase badout 3.2 "the worker's output files are not the recipe's packages"
 wcase signtwice 3.3 "second signature refused"
 check "second signature refused by the signer" grep -q \
