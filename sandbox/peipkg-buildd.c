@@ -596,6 +596,7 @@ build_params(struct worker *w, const struct recipe *r,
 	struct sandbox_conf	*sc = &p->sandbox;
 	const char		*path = getenv("PATH");
 	int64_t			 left;
+	long			 ncpu;
 
 	memset(p, 0, sizeof(*p));
 	p->recipe = r;
@@ -614,6 +615,9 @@ build_params(struct worker *w, const struct recipe *r,
 	p->use_sandbox = 1;
 	p->out_fd = p->err_fd = -1;
 	p->zstd_level = (int)w->j.zstd_level;
+	/* The bytes are the same whatever the thread count (zstream.h). */
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p->zstd_workers = ncpu < 1 ? 1 : ncpu > 4 ? 4 : (int)ncpu;
 	/* The wall timeout bounds fetch + build.sh together (the parent's
 	 * watchdog assumes it); the script gets what the fetch left. */
 	left = w->j.wall_ns / 1000000 - (now_ms() - w->start_ms);

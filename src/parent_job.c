@@ -130,8 +130,10 @@ job_start(struct parent *p, struct sched_job *sj)
 	job_sign_job(p, j);
 	wall = r->wall_timeout != 0 ? r->wall_timeout :
 	    p->p_cfg->build.wall_timeout;
-	wd = wall + p->p_cfg->build.kill_grace +
-	    (wall < 10 * DURATION_M ? wall : 10 * DURATION_M);
+	/* Fetch and build.sh share the wall timeout; packing comes after
+	 * it (level 19 runs at about 1 MB/s per core: doc/performance.md),
+	 * so allow it as long again before the worker is deemed hung. */
+	wd = 2 * wall + p->p_cfg->build.kill_grace;
 	tv.tv_sec = wd / DURATION_S;
 	tv.tv_usec = (wd % DURATION_S) / 1000;
 	evtimer_add(j->j_watchdog, &tv);
@@ -424,7 +426,7 @@ job_watchdog_cb(evutil_socket_t fd, short ev, void *arg)
 	    LKV_S("recipe", j->j_recipe), LKV_S("version", j->j_version),
 	    LKV_I("job", j->j_id));
 	job_fail(j->j_parent, j, "the build outlived the parent's "
-	    "watchdog (wall_timeout + kill_grace + grace)");
+	    "watchdog (2 x wall_timeout + kill_grace)");
 }
 
 static void
