@@ -269,9 +269,9 @@ make_manifest(const struct bctx *c, size_t i, struct manifest *mf,
 	manifest_set(&mf->description, pk->description);
 	manifest_set(&mf->license, c->r->license);
 	manifest_set(&mf->homepage, c->r->homepage);
-	if (add_deps(c, pk, 0, &mf->dependencies, err) == -1 ||
-	    add_deps(c, pk, 1, &mf->optional_dependencies, err) == -1 ||
-	    add_deps(c, pk, 2, &mf->conflicts, err) == -1)
+	if (add_deps(c, pk, 0, &mf->rel.dependencies, err) == -1 ||
+	    add_deps(c, pk, 1, &mf->rel.optional_dependencies, err) == -1 ||
+	    add_deps(c, pk, 2, &mf->rel.conflicts, err) == -1)
 		rc = -1;
 	for (j = 0; j < pk->nprovides; j++)
 		manifest_provide_add(mf, pk->provides[j].name,

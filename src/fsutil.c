@@ -3,7 +3,11 @@
  * SPDX-License-Identifier: ISC
  *
  * fsutil.c: crash-safe file helpers for the repository publisher
- * (fsutil.h).  Trust: see fsutil.h; nothing here parses file contents.
+ * (fsutil.h): crash points, directories, files written under a
+ * temporary name, the hard-link tree copy, removal and the tree lock.
+ * The atomic tree switch is fsutil_switch.c's.
+ *
+ * Trust: see fsutil.h; nothing here parses file contents.
  */
 #include "config.h"
 
@@ -13,8 +17,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +30,11 @@
 #define COPY_CHUNK	(128 * 1024)
 
 static char	*join(const char *, const char *);
-static int	 sys_err(struct buf *, const char *, const char *,
-		    const char *);
 static void	 crash_sub(const char *, const char *);
+static int	 tmp_create(const struct fs_dir *, char **, struct buf *);
+static int	 tmp_abort(const struct fs_dir *, int, const char *);
+static int	 tmp_commit(const struct fs_dir *, int, const char *,
+		    const char *, const char *, struct buf *);
 static int	 copy_fd(int, int, const char *, const char *, uint64_t,
 		    uint64_t *, uint8_t *, struct buf *);
 struct linkwalk;
@@ -46,14 +50,6 @@ static int	 copy_symlink(const struct fs_dir *, const struct fs_dir *,
 		    const char *, struct buf *);
 static int	 copy_regular(const struct fs_dir *, const struct fs_dir *,
 		    const char *, struct buf *);
-static void	 switch_warn(struct fs_switch *, const char *,
-		    const struct buf *);
-static int	 stale_name(const char *, const char *);
-static void	 remove_stale(struct fs_switch *);
-static int	 split_target(struct fs_switch *, const char *, char **,
-		    struct buf *);
-static int	 sync_tree(struct fs_switch *, struct buf *);
-static void	 drop_old(struct fs_switch *);
 
 static unsigned long	 unique_counter;
 
@@ -99,9 +95,8 @@ join(const char *dir, const char *name)
 	return xasprintf("%s/%s", dir, name);
 }
 
-/* "<op> <dir>/<name>: <strerror>", errno preserved. */
-static int
-sys_err(struct buf *err, const char *op, const char *dir, const char *name)
+int
+fs_sys_err(struct buf *err, const char *op, const char *dir, const char *name)
 {
 	int	 e = errno;
 
@@ -130,7 +125,7 @@ fs_dir_open(struct fs_dir *d, int atfd, const char *name, const char *path,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (d->fd == -1) {
 		d->path = NULL;
-		return sys_err(err, "open directory", path, NULL);
+		return fs_sys_err(err, "open directory", path, NULL);
 	}
 	d->path = xstrdup(path);
 	return 0;
@@ -147,7 +142,7 @@ fs_dir_mkdir(struct fs_dir *d, const struct fs_dir *parent, const char *name,
 	d->path = NULL;
 	if (mkdirat(parent->fd, name, FS_DIR_MODE) == -1 &&
 	    (errno != EEXIST || !may_exist))
-		return sys_err(err, "mkdir", parent->path, name);
+		return fs_sys_err(err, "mkdir", parent->path, name);
 	path = join(parent->path, name);
 	rc = fs_dir_open(d, parent->fd, name, path, err);
 	free(path);
@@ -168,7 +163,7 @@ int
 fs_dir_fsync(const struct fs_dir *d, struct buf *err)
 {
 	if (fsync(d->fd) == -1)
-		return sys_err(err, "fsync", d->path, NULL);
+		return fs_sys_err(err, "fsync", d->path, NULL);
 	return 0;
 }
 
@@ -176,7 +171,7 @@ int
 fs_dir_syncfs(const struct fs_dir *d, struct buf *err)
 {
 	if (syncfs(d->fd) == -1)
-		return sys_err(err, "syncfs", d->path, NULL);
+		return fs_sys_err(err, "syncfs", d->path, NULL);
 	return 0;
 }
 
@@ -221,10 +216,59 @@ fs_exists(const struct fs_dir *d, const char *name, struct buf *err)
 		return 1;
 	if (errno == ENOENT)
 		return 0;
-	return sys_err(err, "stat", d->path, name);
+	return fs_sys_err(err, "stat", d->path, name);
 }
 
 /* ---- files ------------------------------------------------------------- */
+
+/* Create a fresh temporary file in `d` (*tmp: its name, to free). */
+static int
+tmp_create(const struct fs_dir *d, char **tmp, struct buf *err)
+{
+	int	 fd;
+
+	*tmp = fs_unique_name(".tmp.");
+	fd = openat(d->fd, *tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, FS_FILE_MODE);
+	if (fd == -1)
+		fs_sys_err(err, "create", d->path, *tmp);
+	return fd;
+}
+
+/* A failed attempt: the temporary file goes (fd -1: already closed). */
+static int
+tmp_abort(const struct fs_dir *d, int fd, const char *tmp)
+{
+	if (fd != -1)
+		close(fd);
+	unlinkat(d->fd, tmp, 0);
+	return -1;
+}
+
+/*
+ * Make the written temporary file durable and rename it to `name`; fd
+ * is closed in every case and the temporary removed on failure.
+ */
+static int
+tmp_commit(const struct fs_dir *d, int fd, const char *tmp,
+    const char *name, const char *site, struct buf *err)
+{
+	if (fsync(fd) == -1) {
+		fs_sys_err(err, "fsync", d->path, tmp);
+		return tmp_abort(d, fd, tmp);
+	}
+	if (close(fd) == -1) {
+		fs_sys_err(err, "close", d->path, tmp);
+		return tmp_abort(d, -1, tmp);
+	}
+	crash_sub(site, "fsynced");
+	if (renameat(d->fd, tmp, d->fd, name) == -1) {
+		fs_sys_err(err, "rename", d->path, name);
+		return tmp_abort(d, -1, tmp);
+	}
+	crash_sub(site, "renamed");
+	return 0;
+}
 
 int
 fs_write_file(const struct fs_dir *d, const char *name, const void *data,
@@ -234,46 +278,21 @@ fs_write_file(const struct fs_dir *d, const char *name, const void *data,
 	size_t	 half = len / 2;
 	int	 fd, rc = -1;
 
-	tmp = fs_unique_name(".tmp.");
-	fd = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, FS_FILE_MODE);
-	if (fd == -1) {
-		sys_err(err, "create", d->path, tmp);
+	if ((fd = tmp_create(d, &tmp, err)) == -1)
 		goto out;
-	}
 	if (write_full(fd, data, half) == -1) {
-		sys_err(err, "write", d->path, tmp);
-		goto fail;
+		fs_sys_err(err, "write", d->path, tmp);
+		tmp_abort(d, fd, tmp);
+		goto out;
 	}
 	crash_sub(site, "partial");
 	if (write_full(fd, (const char *)data + half, len - half) == -1) {
-		sys_err(err, "write", d->path, tmp);
-		goto fail;
+		fs_sys_err(err, "write", d->path, tmp);
+		tmp_abort(d, fd, tmp);
+		goto out;
 	}
 	crash_sub(site, "written");
-	if (fsync(fd) == -1) {
-		sys_err(err, "fsync", d->path, tmp);
-		goto fail;
-	}
-	rc = close(fd);
-	fd = -1;
-	if (rc == -1) {
-		sys_err(err, "close", d->path, tmp);
-		goto fail;
-	}
-	crash_sub(site, "fsynced");
-	if (renameat(d->fd, tmp, d->fd, name) == -1) {
-		rc = sys_err(err, "rename", d->path, name);
-		goto fail;
-	}
-	crash_sub(site, "renamed");
-	rc = 0;
-	goto out;
- fail:
-	rc = -1;
-	if (fd != -1)
-		close(fd);
-	unlinkat(d->fd, tmp, 0);
+	rc = tmp_commit(d, fd, tmp, name, site, err);
  out:
 	free(tmp);
 	return rc;
@@ -296,7 +315,7 @@ copy_fd(int in, int out, const char *src, const char *dst, uint64_t max,
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			sys_err(err, "read", src, NULL);
+			fs_sys_err(err, "read", src, NULL);
 			goto out;
 		}
 		if (n == 0)
@@ -308,7 +327,7 @@ copy_fd(int in, int out, const char *src, const char *dst, uint64_t max,
 		}
 		sha256_update(&ctx, chunk, (size_t)n);
 		if (write_full(out, chunk, (size_t)n) == -1) {
-			sys_err(err, "write", dst, NULL);
+			fs_sys_err(err, "write", dst, NULL);
 			goto out;
 		}
 	}
@@ -329,51 +348,26 @@ fs_copy_file(const char *src, const struct fs_dir *d, const char *name,
     struct buf *err)
 {
 	struct stat	 st;
-	char		*tmp, *dst;
-	int		 in, out = -1, rc = -1;
+	char		*tmp = NULL, *dst = NULL;
+	int		 in, out, rc = -1;
 
-	tmp = fs_unique_name(".tmp.");
-	dst = join(d->path, tmp);
 	if ((in = open(src, O_RDONLY | O_CLOEXEC)) == -1) {
-		sys_err(err, "open", src, NULL);
+		fs_sys_err(err, "open", src, NULL);
 		goto out;
 	}
 	if (fstat(in, &st) == -1 || !S_ISREG(st.st_mode)) {
 		errf(err, "%s: not a regular file", src);
 		goto out;
 	}
-	out = openat(d->fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, FS_FILE_MODE);
-	if (out == -1) {
-		sys_err(err, "create", d->path, tmp);
+	if ((out = tmp_create(d, &tmp, err)) == -1)
+		goto out;
+	dst = join(d->path, tmp);
+	if (copy_fd(in, out, src, dst, max, size, sha, err) == -1) {
+		tmp_abort(d, out, tmp);
 		goto out;
 	}
-	if (copy_fd(in, out, src, dst, max, size, sha, err) == -1)
-		goto fail;
 	crash_sub(site, "written");
-	if (fsync(out) == -1) {
-		sys_err(err, "fsync", d->path, tmp);
-		goto fail;
-	}
-	rc = close(out);
-	out = -1;
-	if (rc == -1) {
-		sys_err(err, "close", d->path, tmp);
-		goto fail;
-	}
-	crash_sub(site, "fsynced");
-	if (renameat(d->fd, tmp, d->fd, name) == -1) {
-		sys_err(err, "rename", d->path, name);
-		goto fail;
-	}
-	crash_sub(site, "renamed");
-	rc = 0;
-	goto out;
- fail:
-	rc = -1;
-	if (out != -1)
-		close(out);
-	unlinkat(d->fd, tmp, 0);
+	rc = tmp_commit(d, out, tmp, name, site, err);
  out:
 	if (in != -1)
 		close(in);
@@ -392,10 +386,10 @@ copy_symlink(const struct fs_dir *src, const struct fs_dir *dst,
 	ssize_t	 n;
 
 	if ((n = readlinkat(src->fd, name, target, sizeof(target) - 1)) == -1)
-		return sys_err(err, "readlink", src->path, name);
+		return fs_sys_err(err, "readlink", src->path, name);
 	target[n] = '\0';
 	if (symlinkat(target, dst->fd, name) == -1)
-		return sys_err(err, "symlink", dst->path, name);
+		return fs_sys_err(err, "symlink", dst->path, name);
 	return 0;
 }
 
@@ -433,7 +427,7 @@ entry_kind(int dfd, const struct dirent *de, const char *dpath,
 		return 0;
 	}
 	if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return sys_err(err, "stat", dpath, de->d_name);
+		return fs_sys_err(err, "stat", dpath, de->d_name);
 	return (int)(st.st_mode & S_IFMT);
 }
 
@@ -447,7 +441,7 @@ open_dirstream(int dfd, const char *name, const char *path, struct buf *err)
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		sys_err(err, "open directory", path, NULL);
+		fs_sys_err(err, "open directory", path, NULL);
 		if (fd != -1)
 			close(fd);
 		return NULL;
@@ -491,7 +485,7 @@ link_dir(struct linkwalk *w, const struct fs_dir *src, DIR *sdir,
 			    0) == 0)
 				continue;
 			if (errno != EXDEV && errno != EMLINK && errno != EPERM)
-				rc = sys_err(w->err, "link", dst->path,
+				rc = fs_sys_err(w->err, "link", dst->path,
 				    de->d_name);
 			else
 				rc = copy_regular(src, dst, de->d_name,
@@ -506,7 +500,7 @@ link_dir(struct linkwalk *w, const struct fs_dir *src, DIR *sdir,
 		errno = 0;
 	}
 	if (rc == 0 && errno != 0)
-		rc = sys_err(w->err, "read directory", src->path, NULL);
+		rc = fs_sys_err(w->err, "read directory", src->path, NULL);
 	w->rel.len = mark;
 	return rc;
 }
@@ -574,7 +568,7 @@ remove_dir(const struct fs_dir *d, DIR *dir, struct buf *err)
 		if (kind != S_IFDIR) {
 			if (unlinkat(d->fd, de->d_name, 0) == -1 &&
 			    errno != ENOENT)
-				rc = sys_err(err, "unlink", d->path,
+				rc = fs_sys_err(err, "unlink", d->path,
 				    de->d_name);
 			continue;
 		}
@@ -589,7 +583,7 @@ remove_dir(const struct fs_dir *d, DIR *dir, struct buf *err)
 			closedir(sd);
 			if (rc == 0 && unlinkat(d->fd, de->d_name,
 			    AT_REMOVEDIR) == -1 && errno != ENOENT)
-				rc = sys_err(err, "rmdir", d->path,
+				rc = fs_sys_err(err, "rmdir", d->path,
 				    de->d_name);
 		}
 		free(sub.path);
@@ -607,7 +601,7 @@ fs_remove_tree(const struct fs_dir *d, const char *name, struct buf *err)
 	if (unlinkat(d->fd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
-		return sys_err(err, "unlink", d->path, name);
+		return fs_sys_err(err, "unlink", d->path, name);
 	sub.path = join(d->path, name);
 	if ((sd = open_dirstream(d->fd, name, sub.path, err)) == NULL) {
 		free(sub.path);
@@ -618,7 +612,7 @@ fs_remove_tree(const struct fs_dir *d, const char *name, struct buf *err)
 	closedir(sd);
 	if (rc == 0 && unlinkat(d->fd, name, AT_REMOVEDIR) == -1 &&
 	    errno != ENOENT)
-		rc = sys_err(err, "rmdir", d->path, name);
+		rc = fs_sys_err(err, "rmdir", d->path, name);
 	free(sub.path);
 	return rc;
 }
@@ -631,300 +625,15 @@ fs_lock(const struct fs_dir *d, const char *name, struct buf *err)
 	fd = openat(d->fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd == -1)
-		return sys_err(err, "open lock file", d->path, name);
+		return fs_sys_err(err, "open lock file", d->path, name);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
 			errf(err, "%s/%s: locked by another publish in "
 			    "progress", d->path, name);
 		else
-			sys_err(err, "lock", d->path, name);
+			fs_sys_err(err, "lock", d->path, name);
 		close(fd);
 		return -1;
 	}
 	return fd;
-}
-
-/* ---- the atomic tree switch -------------------------------------------- */
-
-static void
-switch_warn(struct fs_switch *s, const char *what, const struct buf *e)
-{
-	if (s->warn != NULL)
-		buf_addf(s->warn, "%s: %s\n", what, buf_str(e));
-}
-
-/* ".<base>.new.<digits>" and ".<base>.old.<digits>" are ours. */
-static int
-stale_name(const char *name, const char *base)
-{
-	size_t	 bl = strlen(base);
-
-	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0)
-		return 0;
-	name += 1 + bl;
-	if (!str_has_prefix(name, ".new.") && !str_has_prefix(name, ".old."))
-		return 0;
-	name += 5;
-	return *name != '\0' && strspn(name, "0123456789") == strlen(name);
-}
-
-static void
-remove_stale(struct fs_switch *s)
-{
-	struct buf	 e = BUF_INIT;
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd;
-
-	if ((fd = dup(s->parent.fd)) == -1)
-		return;
-	if (lseek(fd, 0, SEEK_SET) == -1 || (d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!stale_name(de->d_name, s->base))
-			continue;
-		if (fs_remove_tree(&s->parent, de->d_name, &e) == -1)
-			switch_warn(s, "remove a stale tree", &e);
-		buf_reset(&e);
-	}
-	closedir(d);
-	buf_free(&e);
-}
-
-/* Split `path` into a parent directory and a final name. */
-static int
-split_target(struct fs_switch *s, const char *target, char **dir,
-    struct buf *err)
-{
-	struct stat	 sb;
-	char		 real[PATH_MAX], *d1, *d2;
-	const char	*path = target;
-
-	if (lstat(target, &sb) == 0 && S_ISLNK(sb.st_mode)) {
-		if (realpath(target, real) == NULL)
-			return sys_err(err, "resolve", target, NULL);
-		path = real;
-	}
-	d1 = xstrdup(path);
-	d2 = xstrdup(path);
-	*dir = xstrdup(dirname(d1));
-	s->base = xstrdup(basename(d2));
-	free(d1);
-	free(d2);
-	if (*path == '\0' || strcmp(s->base, "/") == 0 ||
-	    strcmp(s->base, ".") == 0 || strcmp(s->base, "..") == 0)
-		return errf(err, "%s: not usable as a state directory path",
-		    target);
-	return 0;
-}
-
-int
-fs_switch_open(struct fs_switch *s, const char *target, struct buf *warn,
-    struct buf *err)
-{
-	struct stat	 sb;
-	char		*dir = NULL, *lock;
-	int		 rc = -1;
-
-	memset(s, 0, sizeof(*s));
-	s->parent.fd = s->tree.fd = s->lockfd = -1;
-	s->warn = warn;
-	if (split_target(s, target, &dir, err) == -1)
-		goto out;
-	if (mkdir_p(dir, FS_DIR_MODE) == -1) {
-		sys_err(err, "mkdir", dir, NULL);
-		goto out;
-	}
-	if (fs_dir_open(&s->parent, AT_FDCWD, dir, dir, err) == -1)
-		goto out;
-	s->path = join(dir, s->base);
-	lock = xasprintf(".%s.lock", s->base);
-	s->lockfd = fs_lock(&s->parent, lock, err);
-	free(lock);
-	if (s->lockfd == -1)
-		goto out;
-	remove_stale(s);
-	fs_crash_point("stale.removed");
-	s->exists = fstatat(s->parent.fd, s->base, &sb,
-	    AT_SYMLINK_NOFOLLOW) == 0;
-	rc = 0;
- out:
-	free(dir);
-	return rc;
-}
-
-int
-fs_switch_target_empty(struct fs_switch *s, struct buf *err)
-{
-	struct dirent	*de;
-	DIR		*d;
-	int		 fd, empty = 1;
-
-	if (!s->exists)
-		return 0;
-	fd = openat(s->parent.fd, s->base,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || (d = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return errf(err, "%s exists and is not a directory", s->path);
-	}
-	while (empty && (de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 &&
-		    strcmp(de->d_name, "..") != 0)
-			empty = 0;
-	closedir(d);
-	if (!empty)
-		return errf(err, "%s is not empty", s->path);
-	return 0;
-}
-
-int
-fs_switch_begin(struct fs_switch *s, struct buf *err)
-{
-	char	*path;
-	int	 rc;
-
-	s->tname = xasprintf(".%s.new.%ld", s->base, (long)getpid());
-	if (mkdirat(s->parent.fd, s->tname, FS_DIR_MODE) == -1)
-		return sys_err(err, "mkdir", s->parent.path, s->tname);
-	s->made = 1;
-	path = join(s->parent.path, s->tname);
-	rc = fs_dir_open(&s->tree, s->parent.fd, s->tname, path, err);
-	free(path);
-	if (rc == 0) {
-		fs_switch_note_dir(s, "");
-		fs_crash_point("tree.made");
-	}
-	return rc;
-}
-
-void
-fs_switch_note_dir(struct fs_switch *s, const char *rel)
-{
-	size_t	 i;
-
-	for (i = 0; i < s->ndirs; i++)
-		if (strcmp(s->dirs[i], rel) == 0)
-			return;
-	s->dirs = xreallocarray(s->dirs, s->ndirs + 1, sizeof(*s->dirs));
-	s->dirs[s->ndirs++] = xstrdup(rel);
-}
-
-/*
- * Every file written was fsynced when written; now each directory that
- * received one (deepest noted last, synced first), then syncfs() for the
- * hard links and directories carried over: one call instead of one fsync
- * per directory of a large tree.
- */
-static int
-sync_tree(struct fs_switch *s, struct buf *err)
-{
-	struct fs_dir	 d;
-	char		*path;
-	size_t		 i;
-	int		 rc;
-
-	for (i = s->ndirs; i-- > 0;) {
-		path = *s->dirs[i] ? join(s->tree.path, s->dirs[i]) :
-		    xstrdup(s->tree.path);
-		rc = fs_dir_open(&d, s->tree.fd, *s->dirs[i] ? s->dirs[i] : ".",
-		    path, err);
-		free(path);
-		if (rc == -1)
-			return -1;
-		rc = fs_dir_fsync(&d, err);
-		fs_dir_close(&d);
-		if (rc == -1)
-			return -1;
-	}
-	if (fs_dir_syncfs(&s->tree, err) == -1)
-		return -1;
-	fs_crash_point("tree.fsynced");
-	return 0;
-}
-
-/* After a switch: the previous tree goes; failures are only warnings. */
-static void
-drop_old(struct fs_switch *s)
-{
-	struct fs_dir	 old;
-	struct buf	 e = BUF_INIT;
-	char		*name, *path;
-
-	name = xasprintf(".%s.old.%ld", s->base, (long)getpid());
-	if (renameat(s->parent.fd, s->tname, s->parent.fd, name) == -1) {
-		free(name);
-		name = xstrdup(s->tname);
-	}
-	fs_crash_point("old.renamed");
-	/* Part of it first, so a crash test can stop half-way. */
-	path = join(s->parent.path, name);
-	if (fs_dir_open(&old, s->parent.fd, name, path, &e) == 0) {
-		fs_remove_tree(&old, "index", &e);
-		fs_dir_close(&old);
-	}
-	free(path);
-	fs_crash_point("old.removing");
-	buf_reset(&e);
-	if (fs_remove_tree(&s->parent, name, &e) == -1)
-		switch_warn(s, "remove the previous tree", &e);
-	free(name);
-	buf_free(&e);
-}
-
-int
-fs_switch_commit(struct fs_switch *s, struct buf *err)
-{
-	unsigned	 how = s->exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
-
-	if (sync_tree(s, err) == -1)
-		return -1;
-	if (renameat2(s->parent.fd, s->tname, s->parent.fd, s->base,
-	    how) == -1)
-		return errf(err, "renameat2 %s/%s -> %s (%s): %s",
-		    s->parent.path, s->tname, s->base, s->exists ?
-		    "RENAME_EXCHANGE" : "RENAME_NOREPLACE", strerror(errno));
-	fs_crash_point("swap.done");
-	if (fs_dir_fsync(&s->parent, err) == -1) {
-		/* Not durable: put the previous state back and fail. */
-		if (renameat2(s->parent.fd, s->base, s->parent.fd, s->tname,
-		    how) == -1) {
-			errf(err, "the new state stays in place: renameat2 "
-			    "back: %s", strerror(errno));
-			s->made = 0;
-		}
-		return -1;
-	}
-	fs_crash_point("parent.fsynced");
-	s->made = 0;
-	if (s->exists)
-		drop_old(s);
-	fs_crash_point("switch.done");
-	return 0;
-}
-
-void
-fs_switch_close(struct fs_switch *s)
-{
-	struct buf	 e = BUF_INIT;
-	size_t		 i;
-
-	fs_dir_close(&s->tree);
-	if (s->made && fs_remove_tree(&s->parent, s->tname, &e) == -1)
-		switch_warn(s, "remove the new tree", &e);
-	if (s->lockfd != -1)
-		close(s->lockfd);
-	fs_dir_close(&s->parent);
-	for (i = 0; i < s->ndirs; i++)
-		free(s->dirs[i]);
-	free(s->dirs);
-	free(s->base);
-	free(s->path);
-	free(s->tname);
-	memset(s, 0, sizeof(*s));
-	s->parent.fd = s->tree.fd = s->lockfd = -1;
-	buf_free(&e);
 }

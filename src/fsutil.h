@@ -110,13 +110,19 @@ int	 fs_lock(const struct fs_dir *, const char *name, struct buf *err);
 
 /* A name unique to this process: "<prefix><pid>.<counter>". */
 char	*fs_unique_name(const char *prefix);
+/*
+ * errf(err, "<op> <dir>/<name>: <strerror(errno)>") ("<op> <dir>: ..."
+ * when name is NULL) with errno kept; returns -1.
+ */
+int	 fs_sys_err(struct buf *err, const char *op, const char *dir,
+	    const char *name);
 
 /*
- * The atomic switch of a directory tree (doc/design.md, "The repository
- * switch").  fs_switch_open() resolves `target` (a symlink is followed)
- * to a parent directory and a name S, creates the parent if needed,
- * takes the lock ".S.lock" there and removes the stale trees
- * ".S.new.<pid>" / ".S.old.<pid>" of crashed attempts.
+ * The atomic switch of a directory tree (fsutil_switch.c; doc/design.md,
+ * "The repository switch").  fs_switch_open() resolves `target` (a
+ * symlink is followed) to a parent directory and a name S, creates the
+ * parent if needed, takes the lock ".S.lock" there and removes the stale
+ * trees ".S.new.<pid>" / ".S.old.<pid>" of crashed attempts.
  * fs_switch_begin() creates the new tree ".S.new.<pid>".  The caller
  * fills it, noting each directory that receives a freshly written file
  * (fs_switch_note_dir, path relative to the tree).  fs_switch_commit()

@@ -5,7 +5,9 @@
  * manifest.h: the package manifest (.peipkg/manifest.json, BEHAVIOUR.md
  * §3.10) and the files manifest (.peipkg/files.json, §3.14): canonical
  * writers, parsers and the consumer's acceptance rules (CONSUMER.md §1.8,
- * §1.9).
+ * §1.9).  The relation arrays (dependencies ... side_effects) are shared
+ * with repository index entries (repo.h), which carry them under the same
+ * rules (CONSUMER.md §1.6).
  *
  * String members are never NULL after manifest_init() or a parse; the
  * writer and the validator also read NULL as "".  Optional sub-members
@@ -21,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "util.h"
 
 #define MF_MAX_DEPS		10000	/* dependencies, optional, conflicts, provides */
@@ -34,6 +37,8 @@
 #define MF_LENIENT	1	/* pack input: names folded, unknown dropped */
 /* manifest_validate() flags */
 #define MF_PRODUCER	0x01	/* also: whole-second "...Z" build timestamp */
+/* manifest_relations_parse() and manifest_relations_check() flags */
+#define MF_INDEX_ENTRY	0x02	/* an index entry: see manifest_relations_* */
 
 struct mf_dep {
 	char	*name;
@@ -56,6 +61,22 @@ struct mf_replace {
 	char	*constraint;	/* "" = none */
 };
 
+/*
+ * The relation arrays, in on-wire order: a manifest and an index entry
+ * (struct repo_entry) both hold one.
+ */
+struct mf_relations {
+	struct mf_deps		 dependencies;
+	struct mf_deps		 optional_dependencies;
+	struct mf_deps		 conflicts;
+	struct mf_provide	*provides;
+	size_t			 nprovides;
+	struct mf_replace	*replaces;
+	size_t			 nreplaces;
+	char			**side_effects;
+	size_t			 nside_effects;
+};
+
 struct mf_sd_override {
 	char	*path;
 	char	*sd;		/* unpadded standard base64 */
@@ -75,15 +96,7 @@ struct manifest {
 	char			*description;
 	char			*license;
 	char			*homepage;
-	struct mf_deps		 dependencies;
-	struct mf_deps		 optional_dependencies;
-	struct mf_deps		 conflicts;
-	struct mf_provide	*provides;
-	size_t			 nprovides;
-	struct mf_replace	*replaces;
-	size_t			 nreplaces;
-	char			**side_effects;
-	size_t			 nside_effects;
+	struct mf_relations	 rel;
 	uint64_t		 size_installed;
 	struct mf_sd_override	*sd_overrides;
 	size_t			 nsd_overrides;
@@ -146,6 +159,32 @@ int	 manifest_timestamp(const char *, int64_t *secs, struct buf *err);
  * parsed with json_parse that the consumer also reads).
  */
 int	 manifest_json_space_ok(const char *, size_t, struct buf *err);
+
+/*
+ * The relation arrays of a manifest (manifest.c) or of an index entry
+ * (repo.c), one rule set for both (manifest_relations.c).
+ *
+ * manifest_relations_parse: the six members of JSON object `obj`, as
+ * manifest_parse() reads them in `mode` (a member whose name differs
+ * only in letter case is refused in MF_STRICT, a repeated one always).
+ * `who` prefixes every message (NULL: a manifest, messages name the
+ * member only).  With MF_INDEX_ENTRY every array is optional; without
+ * it MF_STRICT requires dependencies and conflicts.
+ * manifest_relations_check: names, constraints, arch "any", provides
+ * versions, sorted-unique names, side-effect set (each violation one
+ * errf, prefixed with `who` as above); -1 if there was any.
+ * MF_INDEX_ENTRY words the order messages as the index verifier does
+ * ("<list> is not sorted", "<list> has a duplicate entry").
+ */
+int	 manifest_relations_parse(yajl_val obj, int mode, int flags,
+	    struct mf_relations *, const char *who, struct buf *err);
+void	 manifest_relations_write(struct jw *, const struct mf_relations *);
+int	 manifest_relations_check(const struct mf_relations *, int flags,
+	    const char *who, struct buf *err);
+/* Deep copy into an empty `dst` (absent optional members become ""). */
+void	 manifest_relations_copy(struct mf_relations *dst,
+	    const struct mf_relations *src);
+void	 manifest_relations_free(struct mf_relations *);
 
 /* files.json: entries must already be sorted by path. */
 void	 manifest_files_write(const struct mf_file *, size_t, struct buf *);

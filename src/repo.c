@@ -25,9 +25,6 @@
 #include "log.h"
 #include "repo.h"
 
-#define MAX_DEPS	10000
-#define MAX_REPLACES	1000
-
 const char *const repo_doc_path[REPO_NDOCS] = {
 	"repo.json", "index/active.json", "index/archive.json"
 };
@@ -48,26 +45,19 @@ static int	 req_str(yajl_val, const char *, const char *, char **,
 		    struct buf *);
 static int	 opt_array(yajl_val, const char *, const char *, yajl_val *,
 		    struct buf *);
-static int	 parse_deps(yajl_val, const char *, const char *,
-		    struct mf_deps *, struct buf *);
-static int	 parse_provides(yajl_val, const char *, struct repo_entry *,
-		    struct buf *);
-static int	 parse_replaces(yajl_val, const char *, struct repo_entry *,
-		    struct buf *);
-static int	 parse_side_effects(yajl_val, const char *,
-		    struct repo_entry *, struct buf *);
 static int	 parse_entry(yajl_val, const char *, struct repo_entry *,
 		    struct buf *);
 static int	 parse_key(yajl_val, const char *, struct repo_key *,
 		    struct buf *);
 static int	 parse_pointer(yajl_val, const char *, char **, char **,
 		    struct buf *);
-static void	 write_deps(struct jw *, const char *, const struct mf_deps *);
-static void	 write_relations(struct jw *, const struct repo_entry *);
+static void	 write_str(struct jw *, const char *, const char *);
+static void	 write_key(struct jw *, const struct repo_key *);
+static void	 write_pointer(struct jw *, const char *, const char *,
+		    const char *);
 static void	 write_entry(struct jw *, const struct repo_entry *);
 static int	 path_ok(const char *);
 static int	 sortent_cmp(const void *, const void *);
-static void	 deps_free(struct mf_deps *);
 static int	 load_doc(const char *, enum repo_doc, struct repo_state *,
 		    struct buf *);
 
@@ -123,127 +113,6 @@ opt_array(yajl_val o, const char *key, const char *what, yajl_val *out,
 /* ---- parsing ----------------------------------------------------------- */
 
 static int
-parse_deps(yajl_val o, const char *key, const char *what,
-    struct mf_deps *d, struct buf *err)
-{
-	struct buf	 w = BUF_INIT;
-	yajl_val	 a, it;
-	size_t		 i;
-	int		 rc = 0;
-
-	memset(d, 0, sizeof(*d));
-	if (opt_array(o, key, what, &a, err) == -1)
-		return -1;
-	if (a == NULL)
-		return 0;
-	if (a->u.array.len > MAX_DEPS)
-		return errf(err, "%s: %s has more than %d entries", what, key,
-		    MAX_DEPS);
-	d->v = xcalloc(a->u.array.len, sizeof(*d->v));
-	for (i = 0; i < a->u.array.len && rc == 0; i++) {
-		it = a->u.array.values[i];
-		buf_reset(&w);
-		buf_addf(&w, "%s: %s[%zu]", what, key, i);
-		if (req_str(it, "name", buf_str(&w), &d->v[i].name, err) ||
-		    opt_str(it, "constraint", buf_str(&w),
-		    &d->v[i].constraint, err) ||
-		    opt_str(it, "arch", buf_str(&w), &d->v[i].arch, err))
-			rc = -1;
-		d->n = i + 1;
-	}
-	buf_free(&w);
-	return rc;
-}
-
-static int
-parse_provides(yajl_val o, const char *what, struct repo_entry *e,
-    struct buf *err)
-{
-	struct buf	 w = BUF_INIT;
-	yajl_val	 a, it;
-	size_t		 i;
-	int		 rc = 0;
-
-	if (opt_array(o, "provides", what, &a, err) == -1)
-		return -1;
-	if (a == NULL)
-		return 0;
-	if (a->u.array.len > MAX_DEPS)
-		return errf(err, "%s: provides has more than %d entries", what,
-		    MAX_DEPS);
-	e->provides = xcalloc(a->u.array.len, sizeof(*e->provides));
-	for (i = 0; i < a->u.array.len && rc == 0; i++) {
-		it = a->u.array.values[i];
-		buf_reset(&w);
-		buf_addf(&w, "%s: provides[%zu]", what, i);
-		if (req_str(it, "name", buf_str(&w), &e->provides[i].name,
-		    err) || opt_str(it, "version", buf_str(&w),
-		    &e->provides[i].version, err))
-			rc = -1;
-		e->nprovides = i + 1;
-	}
-	buf_free(&w);
-	return rc;
-}
-
-static int
-parse_replaces(yajl_val o, const char *what, struct repo_entry *e,
-    struct buf *err)
-{
-	struct buf	 w = BUF_INIT;
-	yajl_val	 a, it;
-	size_t		 i;
-	int		 rc = 0;
-
-	if (opt_array(o, "replaces", what, &a, err) == -1)
-		return -1;
-	if (a == NULL)
-		return 0;
-	if (a->u.array.len > MAX_REPLACES)
-		return errf(err, "%s: replaces has more than %d entries", what,
-		    MAX_REPLACES);
-	e->replaces = xcalloc(a->u.array.len, sizeof(*e->replaces));
-	for (i = 0; i < a->u.array.len && rc == 0; i++) {
-		it = a->u.array.values[i];
-		buf_reset(&w);
-		buf_addf(&w, "%s: replaces[%zu]", what, i);
-		if (req_str(it, "name", buf_str(&w), &e->replaces[i].name,
-		    err) || opt_str(it, "constraint", buf_str(&w),
-		    &e->replaces[i].constraint, err))
-			rc = -1;
-		e->nreplaces = i + 1;
-	}
-	buf_free(&w);
-	return rc;
-}
-
-static int
-parse_side_effects(yajl_val o, const char *what, struct repo_entry *e,
-    struct buf *err)
-{
-	yajl_val	 a, it;
-	size_t		 i;
-
-	if (opt_array(o, "side_effects", what, &a, err) == -1)
-		return -1;
-	if (a == NULL)
-		return 0;
-	if (a->u.array.len > MAX_DEPS)
-		return errf(err, "%s: side_effects has more than %d entries",
-		    what, MAX_DEPS);
-	e->side_effects = xcalloc(a->u.array.len, sizeof(char *));
-	for (i = 0; i < a->u.array.len; i++) {
-		it = a->u.array.values[i];
-		if (!YAJL_IS_STRING(it))
-			return errf(err, "%s: side_effects[%zu] must be a "
-			    "string", what, i);
-		e->side_effects[i] = xstrdup(it->u.string);
-		e->nside_effects = i + 1;
-	}
-	return 0;
-}
-
-static int
 parse_entry(yajl_val o, const char *what, struct repo_entry *e,
     struct buf *err)
 {
@@ -259,13 +128,8 @@ parse_entry(yajl_val o, const char *what, struct repo_entry *e,
 	    opt_str(o, "description", what, &e->description, err) ||
 	    opt_str(o, "license", what, &e->license, err) ||
 	    opt_str(o, "homepage", what, &e->homepage, err) ||
-	    parse_deps(o, "dependencies", what, &e->dependencies, err) ||
-	    parse_deps(o, "optional_dependencies", what,
-	    &e->optional_dependencies, err) ||
-	    parse_deps(o, "conflicts", what, &e->conflicts, err) ||
-	    parse_provides(o, what, e, err) ||
-	    parse_replaces(o, what, e, err) ||
-	    parse_side_effects(o, what, e, err) ||
+	    manifest_relations_parse(o, MF_STRICT, MF_INDEX_ENTRY, &e->rel,
+	    what, err) ||
 	    json_get_uint(o, "size_compressed", what, &e->size_compressed,
 	    err) ||
 	    json_get_uint(o, "size_installed", what, &e->size_installed,
@@ -293,47 +157,16 @@ parse_entry(yajl_val o, const char *what, struct repo_entry *e,
 	return rc;
 }
 
-static void
-deps_free(struct mf_deps *d)
-{
-	size_t	 i;
-
-	for (i = 0; i < d->n; i++) {
-		free(d->v[i].name);
-		free(d->v[i].constraint);
-		free(d->v[i].arch);
-	}
-	free(d->v);
-	memset(d, 0, sizeof(*d));
-}
-
 void
 repo_entry_free(struct repo_entry *e)
 {
-	size_t	 i;
-
 	free(e->name);
 	free(e->version);
 	free(e->architecture);
 	free(e->description);
 	free(e->license);
 	free(e->homepage);
-	deps_free(&e->dependencies);
-	deps_free(&e->optional_dependencies);
-	deps_free(&e->conflicts);
-	for (i = 0; i < e->nprovides; i++) {
-		free(e->provides[i].name);
-		free(e->provides[i].version);
-	}
-	free(e->provides);
-	for (i = 0; i < e->nreplaces; i++) {
-		free(e->replaces[i].name);
-		free(e->replaces[i].constraint);
-	}
-	free(e->replaces);
-	for (i = 0; i < e->nside_effects; i++)
-		free(e->side_effects[i]);
-	free(e->side_effects);
+	manifest_relations_free(&e->rel);
 	free(e->hash_algorithm);
 	free(e->hash);
 	free(e->url);
@@ -614,6 +447,37 @@ repo_state_free(struct repo_state *st)
 
 /* ---- canonical writers ------------------------------------------------- */
 
+static void
+write_str(struct jw *w, const char *key, const char *value)
+{
+	jw_key(w, key);
+	jw_str(w, value);
+}
+
+static void
+write_key(struct jw *w, const struct repo_key *k)
+{
+	jw_obj_begin(w);
+	write_str(w, "fingerprint", k->fingerprint);
+	write_str(w, "url", k->url);
+	write_str(w, "status", k->status);
+	if (*k->valid_until != '\0')
+		write_str(w, "valid_until", k->valid_until);
+	jw_obj_end(w);
+}
+
+/* "<name>": {"url": ..., "signature_url": ...} */
+static void
+write_pointer(struct jw *w, const char *name, const char *url,
+    const char *sig_url)
+{
+	jw_key(w, name);
+	jw_obj_begin(w);
+	write_str(w, "url", url);
+	write_str(w, "signature_url", sig_url);
+	jw_obj_end(w);
+}
+
 void
 repo_desc_write(const struct repo_desc *d, struct buf *out)
 {
@@ -626,156 +490,52 @@ repo_desc_write(const struct repo_desc *d, struct buf *out)
 	jw_int(&w, 1);
 	jw_key(&w, "repo");
 	jw_obj_begin(&w);
-	jw_key(&w, "name");
-	jw_str(&w, d->name);
-	jw_key(&w, "description");
-	jw_str(&w, d->description);
+	write_str(&w, "name", d->name);
+	write_str(&w, "description", d->description);
 	jw_key(&w, "signing");
 	jw_obj_begin(&w);
-	jw_key(&w, "algorithm");
-	jw_str(&w, d->algorithm);
+	write_str(&w, "algorithm", d->algorithm);
 	jw_key(&w, "keys");
 	jw_arr_begin(&w);
-	for (i = 0; i < d->nkeys; i++) {
-		jw_obj_begin(&w);
-		jw_key(&w, "fingerprint");
-		jw_str(&w, d->keys[i].fingerprint);
-		jw_key(&w, "url");
-		jw_str(&w, d->keys[i].url);
-		jw_key(&w, "status");
-		jw_str(&w, d->keys[i].status);
-		if (*d->keys[i].valid_until != '\0') {
-			jw_key(&w, "valid_until");
-			jw_str(&w, d->keys[i].valid_until);
-		}
-		jw_obj_end(&w);
-	}
+	for (i = 0; i < d->nkeys; i++)
+		write_key(&w, &d->keys[i]);
 	jw_arr_end(&w);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_key(&w, "indexes");
 	jw_obj_begin(&w);
-	jw_key(&w, "active");
-	jw_obj_begin(&w);
-	jw_key(&w, "url");
-	jw_str(&w, d->active_url);
-	jw_key(&w, "signature_url");
-	jw_str(&w, d->active_sig_url);
-	jw_obj_end(&w);
-	jw_key(&w, "archive");
-	jw_obj_begin(&w);
-	jw_key(&w, "url");
-	jw_str(&w, d->archive_url);
-	jw_key(&w, "signature_url");
-	jw_str(&w, d->archive_sig_url);
-	jw_obj_end(&w);
+	write_pointer(&w, "active", d->active_url, d->active_sig_url);
+	write_pointer(&w, "archive", d->archive_url, d->archive_sig_url);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_end(&w);
 }
 
 static void
-write_deps(struct jw *w, const char *key, const struct mf_deps *d)
-{
-	size_t	 i;
-
-	jw_key(w, key);
-	jw_arr_begin(w);
-	for (i = 0; i < d->n; i++) {
-		jw_obj_begin(w);
-		jw_key(w, "name");
-		jw_str(w, d->v[i].name);
-		if (*d->v[i].constraint != '\0') {
-			jw_key(w, "constraint");
-			jw_str(w, d->v[i].constraint);
-		}
-		if (*d->v[i].arch != '\0') {
-			jw_key(w, "arch");
-			jw_str(w, d->v[i].arch);
-		}
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-}
-
-/* provides, replaces, side_effects: always written, [] when empty. */
-static void
-write_relations(struct jw *w, const struct repo_entry *e)
-{
-	size_t	 i;
-
-	jw_key(w, "provides");
-	jw_arr_begin(w);
-	for (i = 0; i < e->nprovides; i++) {
-		jw_obj_begin(w);
-		jw_key(w, "name");
-		jw_str(w, e->provides[i].name);
-		if (*e->provides[i].version != '\0') {
-			jw_key(w, "version");
-			jw_str(w, e->provides[i].version);
-		}
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-	jw_key(w, "replaces");
-	jw_arr_begin(w);
-	for (i = 0; i < e->nreplaces; i++) {
-		jw_obj_begin(w);
-		jw_key(w, "name");
-		jw_str(w, e->replaces[i].name);
-		if (*e->replaces[i].constraint != '\0') {
-			jw_key(w, "constraint");
-			jw_str(w, e->replaces[i].constraint);
-		}
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-	jw_key(w, "side_effects");
-	jw_arr_begin(w);
-	for (i = 0; i < e->nside_effects; i++)
-		jw_str(w, e->side_effects[i]);
-	jw_arr_end(w);
-}
-
-static void
 write_entry(struct jw *w, const struct repo_entry *e)
 {
 	jw_obj_begin(w);
-	jw_key(w, "name");
-	jw_str(w, e->name);
-	jw_key(w, "version");
-	jw_str(w, e->version);
-	jw_key(w, "architecture");
-	jw_str(w, e->architecture);
-	jw_key(w, "description");
-	jw_str(w, e->description);
-	jw_key(w, "license");
-	jw_str(w, e->license);
-	jw_key(w, "homepage");
-	jw_str(w, e->homepage);
-	write_deps(w, "dependencies", &e->dependencies);
-	write_deps(w, "optional_dependencies", &e->optional_dependencies);
-	write_deps(w, "conflicts", &e->conflicts);
-	write_relations(w, e);
+	write_str(w, "name", e->name);
+	write_str(w, "version", e->version);
+	write_str(w, "architecture", e->architecture);
+	write_str(w, "description", e->description);
+	write_str(w, "license", e->license);
+	write_str(w, "homepage", e->homepage);
+	manifest_relations_write(w, &e->rel);
 	jw_key(w, "size_compressed");
 	jw_uint(w, e->size_compressed);
 	jw_key(w, "size_installed");
 	jw_uint(w, e->size_installed);
 	jw_key(w, "hash");
 	jw_obj_begin(w);
-	jw_key(w, "algorithm");
-	jw_str(w, e->hash_algorithm);
-	jw_key(w, "value");
-	jw_str(w, e->hash);
+	write_str(w, "algorithm", e->hash_algorithm);
+	write_str(w, "value", e->hash);
 	jw_obj_end(w);
-	jw_key(w, "url");
-	jw_str(w, e->url);
+	write_str(w, "url", e->url);
 	jw_key(w, "build");
 	jw_obj_begin(w);
-	jw_key(w, "timestamp");
-	jw_str(w, e->build_timestamp);
-	jw_key(w, "farm_id");
-	jw_str(w, e->build_farm_id);
+	write_str(w, "timestamp", e->build_timestamp);
+	write_str(w, "farm_id", e->build_farm_id);
 	jw_obj_end(w);
 	jw_obj_end(w);
 }
@@ -792,14 +552,11 @@ repo_index_write(struct buf *out, const char *repo, const char *kind,
 	jw_obj_begin(&w);
 	jw_key(&w, "schema_version");
 	jw_int(&w, 1);
-	jw_key(&w, "repo");
-	jw_str(&w, repo);
-	jw_key(&w, "kind");
-	jw_str(&w, kind);
+	write_str(&w, "repo", repo);
+	write_str(&w, "kind", kind);
 	jw_key(&w, "index_version");
 	jw_int(&w, index_version);
-	jw_key(&w, "generated_at");
-	jw_str(&w, generated_at);
+	write_str(&w, "generated_at", generated_at);
 	jw_key(&w, "packages");
 	jw_arr_begin(&w);
 	for (i = 0; i < n; i++)
@@ -839,14 +596,7 @@ void
 repo_entry_from_manifest(struct repo_entry *e, const struct manifest *m,
     uint64_t size, const uint8_t sha[32], const char *url)
 {
-	const struct mf_deps	*src[3] = {
-		&m->dependencies, &m->optional_dependencies, &m->conflicts
-	};
-	struct mf_deps		*dst[3] = {
-		&e->dependencies, &e->optional_dependencies, &e->conflicts
-	};
-	char			 hex[65];
-	size_t			 i, k;
+	char	 hex[65];
 
 	memset(e, 0, sizeof(*e));
 	e->name = xstrdup(m->name);
@@ -855,36 +605,7 @@ repo_entry_from_manifest(struct repo_entry *e, const struct manifest *m,
 	e->description = xstrdup(m->description ? m->description : "");
 	e->license = xstrdup(m->license ? m->license : "");
 	e->homepage = xstrdup(m->homepage ? m->homepage : "");
-	for (k = 0; k < 3; k++) {
-		dst[k]->n = src[k]->n;
-		dst[k]->v = xcalloc(src[k]->n, sizeof(struct mf_dep));
-		for (i = 0; i < src[k]->n; i++) {
-			dst[k]->v[i].name = xstrdup(src[k]->v[i].name);
-			dst[k]->v[i].constraint = xstrdup(
-			    src[k]->v[i].constraint ? src[k]->v[i].constraint :
-			    "");
-			dst[k]->v[i].arch = xstrdup(src[k]->v[i].arch ?
-			    src[k]->v[i].arch : "");
-		}
-	}
-	e->nprovides = m->nprovides;
-	e->provides = xcalloc(m->nprovides, sizeof(*e->provides));
-	for (i = 0; i < m->nprovides; i++) {
-		e->provides[i].name = xstrdup(m->provides[i].name);
-		e->provides[i].version = xstrdup(m->provides[i].version ?
-		    m->provides[i].version : "");
-	}
-	e->nreplaces = m->nreplaces;
-	e->replaces = xcalloc(m->nreplaces, sizeof(*e->replaces));
-	for (i = 0; i < m->nreplaces; i++) {
-		e->replaces[i].name = xstrdup(m->replaces[i].name);
-		e->replaces[i].constraint = xstrdup(
-		    m->replaces[i].constraint ? m->replaces[i].constraint : "");
-	}
-	e->nside_effects = m->nside_effects;
-	e->side_effects = xcalloc(m->nside_effects, sizeof(char *));
-	for (i = 0; i < m->nside_effects; i++)
-		e->side_effects[i] = xstrdup(m->side_effects[i]);
+	manifest_relations_copy(&e->rel, &m->rel);
 	e->size_compressed = size;
 	e->size_installed = m->size_installed;
 	e->hash_algorithm = xstrdup("sha256");

@@ -74,15 +74,7 @@ struct repo_entry {
 	char			*description;
 	char			*license;
 	char			*homepage;
-	struct mf_deps		 dependencies;
-	struct mf_deps		 optional_dependencies;
-	struct mf_deps		 conflicts;
-	struct mf_provide	*provides;
-	size_t			 nprovides;
-	struct mf_replace	*replaces;
-	size_t			 nreplaces;
-	char			**side_effects;
-	size_t			 nside_effects;
+	struct mf_relations	 rel;		/* as in a manifest */
 	uint64_t		 size_compressed;
 	uint64_t		 size_installed;
 	char			*hash_algorithm;
@@ -154,8 +146,8 @@ void	 repo_index_write(struct buf *, const char *repo, const char *kind,
  * repo_index_check: §1.6 header rules (schema_version, repo = desc_name,
  * kind, index_version >= 1, generated_at RFC 3339 "Z").
  * repo_entry_check: §1.6 entry rules (version grammar, sizes, hash,
- * url, dependency-shaped arrays as in the manifest, side effects,
- * build.timestamp).
+ * url, build.timestamp, and the relation arrays exactly as in a manifest:
+ * manifest_relations_check()).
  */
 int	 repo_desc_check(const struct repo_desc *, struct buf *err);
 int	 repo_index_check(const struct repo_index *, const char *what,

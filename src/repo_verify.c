@@ -31,13 +31,10 @@
 #include <unistd.h>
 
 #include "crypto.h"
-#include "identity.h"
 #include "log.h"
 #include "pkgread.h"
 #include "repo.h"
 #include "sign.h"
-
-#define MAX_DEPS	10000
 
 struct vctx {
 	const struct repo_verify_opts	*o;
@@ -56,12 +53,6 @@ struct hfile {
 };
 
 static int	 is_lower_hex64(const char *);
-static int	 check_sorted(const char *, const char *, const char *,
-		    const char *, struct buf *);
-static int	 check_deps(const char *, const char *, const struct mf_deps *,
-		    struct buf *);
-static int	 check_relations(const char *, const struct repo_entry *,
-		    struct buf *);
 static void	 take(struct vctx *, const char *, struct buf *);
 static void	 check_entries(struct vctx *, const struct repo_index *,
 		    const char *);
@@ -173,92 +164,6 @@ repo_index_check(const struct repo_index *ix, const char *what,
 	return rc;
 }
 
-static int
-check_sorted(const char *who, const char *list, const char *prev,
-    const char *cur, struct buf *err)
-{
-	int	 c = strcmp(prev, cur);
-
-	if (c == 0)
-		return errf(err, "%s: %s has a duplicate entry \"%s\"", who,
-		    list, cur);
-	if (c > 0)
-		return errf(err, "%s: %s is not sorted (\"%s\" before \"%s\")",
-		    who, list, prev, cur);
-	return 0;
-}
-
-static int
-check_deps(const char *who, const char *list, const struct mf_deps *d,
-    struct buf *err)
-{
-	struct buf	 e = BUF_INIT;
-	size_t		 i;
-	int		 rc = 0;
-
-	for (i = 0; i < d->n; i++) {
-		buf_reset(&e);
-		if (ident_name(d->v[i].name, &e) == -1 ||
-		    ident_dep_arch(d->v[i].arch, &e) == -1 ||
-		    ident_constraint(d->v[i].constraint, &e) == -1)
-			rc = errf(err, "%s: %s[%zu]: %s", who, list, i,
-			    buf_str(&e));
-		if (i > 0 && check_sorted(who, list, d->v[i - 1].name,
-		    d->v[i].name, err) == -1)
-			rc = -1;
-	}
-	buf_free(&e);
-	return rc;
-}
-
-/* provides, replaces and side_effects of one entry. */
-static int
-check_relations(const char *who, const struct repo_entry *x,
-    struct buf *err)
-{
-	struct buf	 e = BUF_INIT;
-	size_t		 i, j;
-	int		 rc = 0;
-
-	for (i = 0; i < x->nprovides; i++) {
-		buf_reset(&e);
-		if (ident_name(x->provides[i].name, &e) == -1)
-			rc = errf(err, "%s: provides[%zu]: %s", who, i,
-			    buf_str(&e));
-		if (*x->provides[i].version != '\0' &&
-		    !version_valid(x->provides[i].version))
-			rc = errf(err, "%s: provides[%zu]: version \"%s\" is "
-			    "not a full version", who, i,
-			    x->provides[i].version);
-		if (i > 0 && check_sorted(who, "provides",
-		    x->provides[i - 1].name, x->provides[i].name, err))
-			rc = -1;
-	}
-	for (i = 0; i < x->nreplaces; i++) {
-		buf_reset(&e);
-		if (ident_name(x->replaces[i].name, &e) == -1 ||
-		    ident_constraint(x->replaces[i].constraint, &e) == -1)
-			rc = errf(err, "%s: replaces[%zu]: %s", who, i,
-			    buf_str(&e));
-		if (i > 0 && check_sorted(who, "replaces",
-		    x->replaces[i - 1].name, x->replaces[i].name, err))
-			rc = -1;
-	}
-	for (i = 0; i < x->nside_effects; i++) {
-		buf_reset(&e);
-		if (ident_side_effect(x->side_effects[i], &e) == -1)
-			rc = errf(err, "%s: side_effects: %s", who,
-			    buf_str(&e));
-		for (j = 0; j < i; j++)
-			if (strcmp(x->side_effects[j], x->side_effects[i]) == 0)
-				rc = errf(err, "%s: side_effects: \"%s\" "
-				    "appears more than once", who,
-				    x->side_effects[i]);
-	}
-	buf_free(&e);
-	return rc;
-}
-
 int
 repo_entry_check(const struct repo_entry *x, struct buf *err)
 {
@@ -285,11 +190,7 @@ repo_entry_check(const struct repo_entry *x, struct buf *err)
 		    "characters", w, x->hash);
 	if (*x->url == '\0')
 		rc = errf(err, "%s: url is empty", w);
-	if (check_deps(w, "dependencies", &x->dependencies, err) ||
-	    check_deps(w, "optional_dependencies",
-	    &x->optional_dependencies, err) ||
-	    check_deps(w, "conflicts", &x->conflicts, err) ||
-	    check_relations(w, x, err))
+	if (manifest_relations_check(&x->rel, MF_INDEX_ENTRY, w, err) == -1)
 		rc = -1;
 	buf_reset(&e);
 	if (*x->build_timestamp != '\0' &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-# toml-fuzz.sh: build the libFuzzer harness for src/toml.c with ASan and
+# toml-fuzz.sh: build the libFuzzer harness for src/toml*.c with ASan and
 # UBSan straight from the sources and run it for a bounded time, seeded
 # with the valid test cases.  TAP.
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -23,7 +23,8 @@ check "harness builds with -fsanitize=fuzzer,address,undefined" \
 	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined $inc $sd_cflags \
 	-o "$TAP_TMP/fuzz_toml" "$S/tests/fuzz/fuzz_toml.c" \
-	"$S/src/toml.c" "$S/src/util.c" "$S/src/log.c" $sd_libs
+	"$S/src/toml.c" "$S/src/toml_scalar.c" "$S/src/toml_tree.c" \
+	"$S/src/util.c" "$S/src/log.c" $sd_libs
 
 mkdir -p "$TAP_TMP/corpus"
 cp "$S"/tests/data/toml/valid/*.toml "$TAP_TMP/corpus/" 2>/dev/null

@@ -269,7 +269,7 @@ test_validate_all(void **state)
 	manifest_set(&mf.name, "Bad");
 	manifest_set(&mf.version, "1.0");
 	manifest_set(&mf.architecture, "x86_64");
-	manifest_dep_add(&mf.dependencies, "libc", "", "x86_64");
+	manifest_dep_add(&mf.rel.dependencies, "libc", "", "x86_64");
 	manifest_side_effect_add(&mf, "systemd-reload");
 	manifest_set(&mf.build.timestamp, "2026-05-06T12:00:00.5Z");
 	assert_int_equal(manifest_validate(&mf, MF_PRODUCER, &err), -1);
@@ -325,24 +325,24 @@ test_sort(void **state)
 	struct buf	 err = BUF_INIT, out = BUF_INIT;
 
 	manifest_init(&mf);
-	manifest_dep_add(&mf.dependencies, "libc", "", "");
-	manifest_dep_add(&mf.dependencies, "lib.foo", "", "");
-	manifest_dep_add(&mf.dependencies, "lib-foo", "", "");
-	manifest_dep_add(&mf.dependencies, "lib+foo", "", "");
+	manifest_dep_add(&mf.rel.dependencies, "libc", "", "");
+	manifest_dep_add(&mf.rel.dependencies, "lib.foo", "", "");
+	manifest_dep_add(&mf.rel.dependencies, "lib-foo", "", "");
+	manifest_dep_add(&mf.rel.dependencies, "lib+foo", "", "");
 	manifest_provide_add(&mf, "b", "");
 	manifest_provide_add(&mf, "a", "1-1");
 	assert_int_equal(manifest_sort(&mf, &err), 0);
-	assert_string_equal(mf.dependencies.v[0].name, "lib+foo");
-	assert_string_equal(mf.dependencies.v[1].name, "lib-foo");
-	assert_string_equal(mf.dependencies.v[2].name, "lib.foo");
-	assert_string_equal(mf.dependencies.v[3].name, "libc");
-	assert_string_equal(mf.provides[0].name, "a");
+	assert_string_equal(mf.rel.dependencies.v[0].name, "lib+foo");
+	assert_string_equal(mf.rel.dependencies.v[1].name, "lib-foo");
+	assert_string_equal(mf.rel.dependencies.v[2].name, "lib.foo");
+	assert_string_equal(mf.rel.dependencies.v[3].name, "libc");
+	assert_string_equal(mf.rel.provides[0].name, "a");
 	manifest_write(&mf, &out);
 	assert_non_null(strstr(out.data, "\"provides\":[{\"name\":\"a\","
 	    "\"version\":\"1-1\"},{\"name\":\"b\"}]"));
-	manifest_dep_add(&mf.conflicts, "x", "", "");
-	manifest_dep_add(&mf.conflicts, "x", "< 1", "");
-	manifest_dep_add(&mf.conflicts, "x", "", "");
+	manifest_dep_add(&mf.rel.conflicts, "x", "", "");
+	manifest_dep_add(&mf.rel.conflicts, "x", "< 1", "");
+	manifest_dep_add(&mf.rel.conflicts, "x", "", "");
 	manifest_replace_add(&mf, "old", "");
 	manifest_replace_add(&mf, "old", "");
 	assert_int_equal(manifest_sort(&mf, &err), -1);
@@ -368,7 +368,7 @@ test_lenient(void **state)
 	    0);
 	assert_string_equal(mf.name, "hello");
 	assert_string_equal(mf.version, "1-1");
-	assert_int_equal(mf.dependencies.n, 0);
+	assert_int_equal(mf.rel.dependencies.n, 0);
 	assert_int_equal(mf.size_installed, 0);
 	assert_string_equal(mf.build.timestamp, "2026-05-06T12:00:00Z");
 	assert_string_equal(mf.build.farm_id, "");

@@ -413,7 +413,7 @@ test_refusals(void **state)
 	/* Manifest fields the consumer rejects, all named. */
 	manifest_set(&mf.build.timestamp, "2026-05-06T12:00:00Z");
 	manifest_set(&mf.version, "1.0");
-	manifest_dep_add(&mf.dependencies, "libc", "", "x86_64");
+	manifest_dep_add(&mf.rel.dependencies, "libc", "", "x86_64");
 	manifest_side_effect_add(&mf, "systemd-reload");
 	assert_int_equal(try_pack(&mf, "r", &l, &o, &err), -1);
 	assert_string_equal(err.data, "manifest is not acceptable to the "

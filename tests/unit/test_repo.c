@@ -539,21 +539,21 @@ test_entry_check(void **state)
 		if (strcmp(ix.pkgs[i].name, "libfoo-dev") == 0)
 			x = &ix.pkgs[i];
 	assert_non_null(x);	/* libfoo-dev: two dependencies */
-	assert_true(x->dependencies.n >= 2);
-	save = x->dependencies.v[0].arch;
-	x->dependencies.v[0].arch = "x86_64";
+	assert_true(x->rel.dependencies.n >= 2);
+	save = x->rel.dependencies.v[0].arch;
+	x->rel.dependencies.v[0].arch = "x86_64";
 	expect_entry_issue(x, "dependencies[0]");
-	x->dependencies.v[0].arch = save;
-	save = x->dependencies.v[0].name;
-	x->dependencies.v[0].name = "zzz";
+	x->rel.dependencies.v[0].arch = save;
+	save = x->rel.dependencies.v[0].name;
+	x->rel.dependencies.v[0].name = "zzz";
 	expect_entry_issue(x, "dependencies is not sorted");
-	x->dependencies.v[0].name = x->dependencies.v[1].name;
+	x->rel.dependencies.v[0].name = x->rel.dependencies.v[1].name;
 	expect_entry_issue(x, "dependencies has a duplicate entry");
-	x->dependencies.v[0].name = save;
-	save = x->dependencies.v[1].constraint;
-	x->dependencies.v[1].constraint = "~> 1.2";
+	x->rel.dependencies.v[0].name = save;
+	save = x->rel.dependencies.v[1].constraint;
+	x->rel.dependencies.v[1].constraint = "~> 1.2";
 	expect_entry_issue(x, "dependencies[1]");
-	x->dependencies.v[1].constraint = save;
+	x->rel.dependencies.v[1].constraint = save;
 	save = x->hash;
 	x->hash = "D0D358B3524883E184E7B67CAC3B1B107ECB1D83E2A415AB5A40F34375F3"
 	    "AC40";
