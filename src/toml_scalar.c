@@ -24,7 +24,6 @@
 
 static int	 parse_ml(struct parser *, struct buf *, int);
 static int	 ml_backslash(struct parser *, struct buf *);
-static int	 hexval(int);
 static int	 parse_escape(struct parser *, struct buf *);
 static void	 utf8_put(struct buf *, uint32_t);
 static int	 is_digit(int);
@@ -158,18 +157,6 @@ ml_backslash(struct parser *p, struct buf *out)
 }
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 parse_escape(struct parser *p, struct buf *out)
 {
 	static const char	 from[] = "btnfr\"\\", to[] = "\b\t\n\f\r\"\\";
@@ -194,7 +181,7 @@ parse_escape(struct parser *p, struct buf *out)
 	}
 	n = c == 'u' ? 4 : 8;
 	for (i = 0; i < n; i++) {
-		if ((h = hexval(toml_peek(p, 2 + (size_t)i))) == -1)
+		if ((h = hex_digit(toml_peek(p, 2 + (size_t)i))) == -1)
 			return toml_herr(p, "invalid escape sequence: "
 			    "\\%c needs %d hex digits", c, n);
 		cp = cp << 4 | (uint32_t)h;
@@ -321,7 +308,7 @@ parse_number(struct parser *p, struct toml_value *v, const char *t,
 static int
 digval(int c, int base)
 {
-	int	 d = hexval(c);
+	int	 d = hex_digit(c);
 
 	return d < base ? d : -1;
 }

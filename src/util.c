@@ -251,8 +251,8 @@ hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hexval(int c)
+int
+hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -273,8 +273,8 @@ hex_decode(const char *in, size_t n, uint8_t *out)
 	if (n % 2 != 0)
 		return -1;
 	for (i = 0; i < n; i += 2) {
-		if ((hi = hexval((unsigned char)in[i])) == -1 ||
-		    (lo = hexval((unsigned char)in[i + 1])) == -1)
+		if ((hi = hex_digit((unsigned char)in[i])) == -1 ||
+		    (lo = hex_digit((unsigned char)in[i + 1])) == -1)
 			return -1;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
 	}

@@ -58,6 +58,7 @@ int	 str_has_prefix(const char *, const char *);
 int	 str_has_suffix(const char *, const char *);
 void	 hex_encode(const uint8_t *, size_t, char *);	/* 2n+1 bytes out */
 int	 hex_decode(const char *, size_t, uint8_t *);	/* -1 on bad hex */
+int	 hex_digit(int);	/* 0-15, or -1 if not a hex digit */
 int	 utf8_valid(const char *, size_t);
 
 /* Files. */
