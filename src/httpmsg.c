@@ -257,18 +257,6 @@ http_chunked_init(struct http_chunked *c, uint64_t limit)
 	c->limit = limit;
 }
 
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The size line: hex digits, optional extensions, CRLF. */
 static int
 ck_size_byte(struct http_chunked *c, int b)
@@ -279,7 +267,7 @@ ck_size_byte(struct http_chunked *c, int b)
 		return -1;
 	switch (c->state) {
 	case CK_SIZE:
-		if ((d = hexdigit(b)) != -1) {
+		if ((d = hex_digit(b)) != -1) {
 			if (++c->ndigits > 15)
 				return -1;
 			c->size = c->size * 16 + (uint64_t)d;
