@@ -199,7 +199,7 @@ pid = os.fork()
 if pid == 0:
     os.dup2(b.fileno(), 3)
     os.closerange(4, 256)
-    os.execv(role, [role])
+    os.execve(role, [role], dict(os.environ, PEIPKG_TEST_PROBE="1"))
 b.close()
 send(a, CONF_ROLE, s("nobody") + s("") + bytes([0]))
 repo = tmp + "/state/repo" if scenario == "main" else tmp + "/state2/repo"
@@ -291,6 +291,12 @@ check "the publisher runs as nobody" grep -qx "status Uid $(id -u nobody)" "$T/o
 check "NoNewPrivs 1, no capabilities" \
     sh -c "grep -qx 'status NoNewPrivs 1' '$T/out' && grep -qx 'status CapEff 0000000000000000' '$T/out'"
 check "the publisher has a seccomp filter" grep -qx "status Seccomp 2" "$T/out"
+# Forbidden calls fail under the filter: EPERM, or SIGSYS (31) for the
+# ones it kills outright.
+for call in socket ptrace mount; do
+	check "a forbidden call fails in the publisher: $call" \
+	    grep -Eq "^log [0-9] test probe \| call=$call result=(errno:1|signal:31)\$" "$T/out"
+done
 check "the uploader runs as nobody with NoNewPrivs and a filter" \
     sh -c "grep -qx 'uploader Uid $(id -u nobody)' '$T/out' && grep -qx 'uploader NoNewPrivs 1' '$T/out' && grep -qx 'uploader Seccomp 2' '$T/out'"
 check "repository initialised (logged)" \
