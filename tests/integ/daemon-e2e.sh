@@ -217,6 +217,20 @@ kill -HUP $DPID
 check "a slow build is running" wait_for \
     "grep -q 'starting build.*version=1.5.0-1' $LOG" 150
 sleep 1
+# The build worker never holds key bytes either.
+if command -v gcore >/dev/null 2>&1; then
+	wp=$(pgrep -f peipkg-buildd | while read -r _p; do
+		[ "$(ps -o ppid= -p "$_p" | tr -d ' ')" = "$DPID" ] && echo "$_p"
+	done | head -1)
+	gcore -o "$TAP_TMP/core.worker" "$wp" >/dev/null 2>&1
+	if [ -n "$wp" ] && [ -s "$TAP_TMP/core.worker.$wp" ] && python3 -c '
+import sys
+seed = open(sys.argv[1], "rb").read()
+sys.exit(1 if seed in open(sys.argv[2], "rb").read() else 0)' "$SEED" "$TAP_TMP/core.worker.$wp"
+	then ok "no key bytes in the build worker"
+	else notok "no key bytes in the build worker (pid ${wp:-none})"; fi
+	rm -f "$TAP_TMP/core.worker.$wp"
+fi
 t0=$(date +%s)
 kill -TERM $DPID
 wait $DPID
