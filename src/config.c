@@ -60,6 +60,10 @@ static void	 check_key_refs(struct config *, struct tdec_tab *,
 		    const struct grant *, int);
 static void	 decode_grants(struct config *, struct tdec_tab *);
 static void	 resolve(const struct config *, char **);
+static int	 config_read(const char *, struct buf *, struct buf *);
+static void	 decode_root(struct config *, struct tdec *,
+		    const struct toml_table *);
+static void	 resolve_paths(struct config *);
 static int	 has_name(char *const *, size_t, size_t);
 static int	 in_list(char *const *, size_t, const char *);
 static void	 check_webhooks(const struct config *, const struct roster *,
@@ -577,39 +581,33 @@ resolve(const struct config *c, char **p)
 	*p = r;
 }
 
-struct config *
-config_load(const char *path, struct buf *err, int *io_error)
+/* The file's bytes; -1 (an I/O error) with the message in err. */
+static int
+config_read(const char *path, struct buf *data, struct buf *err)
 {
-	struct buf		 data = BUF_INIT, e = BUF_INIT;
-	struct toml_table	*doc = NULL;
-	struct config		*c = NULL;
-	struct tdec		 d;
-	struct tdec_tab		 root;
-	size_t			 i;
-	int			 fd;
+	struct buf	 e = BUF_INIT;
+	int		 fd, rc = -1;
 
-	*io_error = 1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		errf(err, "%s: cannot open: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (read_fd(fd, TOML_MAX_INPUT, &data, &e) == -1) {
+	if (read_fd(fd, TOML_MAX_INPUT, data, &e) == -1)
 		errf(err, "%s: %s", path, buf_str(&e));
-		close(fd);
-		goto out;
-	}
+	else
+		rc = 0;
 	close(fd);
-	*io_error = 0;
-	if ((doc = toml_parse(data.data, data.len, path, err)) == NULL)
-		goto out;
-	c = config_new(path);
-	if ((c->dir = abs_dir(path)) == NULL) {
-		*io_error = 1;
-		errf(err, "%s: getcwd: %s", path, strerror(errno));
-		goto fail;
-	}
-	tdec_init(&d, path, err);
-	tdec_open(&d, &root, doc, "", 1, 1);
+	buf_free(&e);
+	return rc;
+}
+
+/* Every table of the document into c; errors are counted in d. */
+static void
+decode_root(struct config *c, struct tdec *d, const struct toml_table *doc)
+{
+	struct tdec_tab	 root;
+
+	tdec_open(d, &root, doc, "", 1, 1);
 	decode_manager(c, &root);
 	decode_repo(c, &root);
 	decode_signing(c, &root);
@@ -620,8 +618,14 @@ config_load(const char *path, struct buf *err, int *io_error)
 	decode_keys(c, &root);
 	decode_grants(c, &root);
 	tdec_close(&root);
-	if (d.nerr > 0)
-		goto fail;
+}
+
+/* Relative paths name files beside the config file. */
+static void
+resolve_paths(struct config *c)
+{
+	size_t	 i;
+
 	resolve(c, &c->manager.recipes_dir);
 	resolve(c, &c->manager.state_dir);
 	resolve(c, &c->signing.key_file);
@@ -631,6 +635,33 @@ config_load(const char *path, struct buf *err, int *io_error)
 	resolve(c, &c->http.gitea_secret_file);
 	for (i = 0; i < c->nkeys; i++)
 		resolve(c, &c->keys[i].private_path);
+}
+
+struct config *
+config_load(const char *path, struct buf *err, int *io_error)
+{
+	struct buf		 data = BUF_INIT;
+	struct toml_table	*doc = NULL;
+	struct config		*c = NULL;
+	struct tdec		 d;
+
+	*io_error = 1;
+	if (config_read(path, &data, err) == -1)
+		goto out;
+	*io_error = 0;
+	if ((doc = toml_parse(data.data, data.len, path, err)) == NULL)
+		goto out;
+	c = config_new(path);
+	if ((c->dir = abs_dir(path)) == NULL) {
+		*io_error = 1;
+		errf(err, "%s: getcwd: %s", path, strerror(errno));
+		goto fail;
+	}
+	tdec_init(&d, path, err);
+	decode_root(c, &d, doc);
+	if (d.nerr > 0)
+		goto fail;
+	resolve_paths(c);
 	goto out;
 fail:
 	config_free(c);
@@ -638,7 +669,6 @@ fail:
 out:
 	toml_free(doc);
 	buf_free(&data);
-	buf_free(&e);
 	return c;
 }
 

@@ -409,50 +409,45 @@ out:
 	return rc;
 }
 
-int
-elfsign_verify(int fd, const uint8_t pub[32], struct buf *err)
+/* The signature section's blob and its offset in the file. */
+static int
+read_blob(int fd, const struct elf *e, long sig, uint64_t *boff,
+    uint8_t blob[ELFSIGN_BLOB_LEN], struct buf *err)
+{
+	const uint8_t	*sh = e->shdrs + (size_t)sig * SHDR_LEN;
+
+	*boff = le64(sh + 0x18);
+	if (le64(sh + 0x20) != ELFSIGN_BLOB_LEN || *boff > e->size ||
+	    e->size - *boff < ELFSIGN_BLOB_LEN ||
+	    pread_full(fd, blob, ELFSIGN_BLOB_LEN, *boff) == -1)
+		return errf(err, "%s section is not %d bytes inside the file",
+		    ELFSIGN_SECTION, ELFSIGN_BLOB_LEN);
+	if (blob[0] != ELFSIGN_BLOB_VERSION)
+		return errf(err, "%s: unknown blob version %u",
+		    ELFSIGN_SECTION, blob[0]);
+	return 0;
+}
+
+/* SHA-256 of the file's first `size` bytes, the blob read as zeros. */
+static int
+hash_zeroed(int fd, uint64_t size, uint64_t boff, uint8_t digest[32],
+    struct buf *err)
 {
 	struct sha256_ctx	 sha;
-	struct elf		 e;
-	uint8_t			*chunk = NULL, digest[32];
-	uint8_t			 blob[ELFSIGN_BLOB_LEN];
-	const uint8_t		*sh;
-	uint64_t		 boff, off, lo, hi;
+	uint8_t			*chunk = xmalloc(COPY_CHUNK);
+	uint64_t		 off, lo, hi;
 	size_t			 n;
-	long			 sig;
 	int			 rc = -1;
 
-	sha.md = NULL;
-	if (elf_read(fd, &e, err) == -1 || elf_names(&e, &sig, err) == -1)
-		goto out;
-	if (sig == -1) {
-		errf(err, "has no %s section", ELFSIGN_SECTION);
-		goto out;
-	}
-	sh = e.shdrs + (size_t)sig * SHDR_LEN;
-	boff = le64(sh + 0x18);
-	if (le64(sh + 0x20) != ELFSIGN_BLOB_LEN || boff > e.size ||
-	    e.size - boff < ELFSIGN_BLOB_LEN ||
-	    pread_full(fd, blob, sizeof(blob), boff) == -1) {
-		errf(err, "%s section is not %d bytes inside the file",
-		    ELFSIGN_SECTION, ELFSIGN_BLOB_LEN);
-		goto out;
-	}
-	if (blob[0] != ELFSIGN_BLOB_VERSION) {
-		errf(err, "%s: unknown blob version %u", ELFSIGN_SECTION,
-		    blob[0]);
-		goto out;
-	}
-	chunk = xmalloc(COPY_CHUNK);
 	sha256_init(&sha);
-	for (off = 0; off < e.size; off += n) {
-		n = e.size - off < COPY_CHUNK ? e.size - off : COPY_CHUNK;
+	for (off = 0; off < size; off += n) {
+		n = size - off < COPY_CHUNK ? size - off : COPY_CHUNK;
 		if (pread_full(fd, chunk, n, off) == -1) {
 			errf(err, "read: %s", errno ? strerror(errno) :
 			    "file shrank");
 			goto out;
 		}
-		lo = boff > off ? boff : off;	/* the blob reads as zero */
+		lo = boff > off ? boff : off;
 		hi = boff + ELFSIGN_BLOB_LEN < off + n ?
 		    boff + ELFSIGN_BLOB_LEN : off + n;
 		if (lo < hi)
@@ -460,14 +455,37 @@ elfsign_verify(int fd, const uint8_t pub[32], struct buf *err)
 		sha256_update(&sha, chunk, n);
 	}
 	sha256_final(&sha, digest);
+	rc = 0;
+out:
+	sha256_free(&sha);
+	free(chunk);
+	return rc;
+}
+
+int
+elfsign_verify(int fd, const uint8_t pub[32], struct buf *err)
+{
+	struct elf	 e;
+	uint8_t		 digest[32], blob[ELFSIGN_BLOB_LEN];
+	uint64_t	 boff;
+	long		 sig;
+	int		 rc = -1;
+
+	if (elf_read(fd, &e, err) == -1 || elf_names(&e, &sig, err) == -1)
+		goto out;
+	if (sig == -1) {
+		errf(err, "has no %s section", ELFSIGN_SECTION);
+		goto out;
+	}
+	if (read_blob(fd, &e, sig, &boff, blob, err) == -1 ||
+	    hash_zeroed(fd, e.size, boff, digest, err) == -1)
+		goto out;
 	if (!ed25519_verify(pub, digest, sizeof(digest), blob + 1)) {
 		errf(err, "the signature does not verify");
 		goto out;
 	}
 	rc = 0;
 out:
-	sha256_free(&sha);
-	free(chunk);
 	elf_free(&e);
 	return rc;
 }

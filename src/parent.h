@@ -3,10 +3,13 @@
  * SPDX-License-Identifier: ISC
  *
  * parent.h: the privileged parent (daemon and --once): shared state of
- * parent.c (start-up, loop, signals, reload, stop, status pushes),
- * parent_role.c (role processes: spawn, config, dispatch, supervision),
- * parent_job.c (builds: job directories, logs, workers, publishing) and
- * parent_sign.c (the signing relay).
+ * parent.c (loop, boot, signals, reload, stop, status pushes),
+ * parent_setup.c (users, directories, listener, secrets, keys),
+ * parent_role.c (role processes: spawn, supervision, heartbeats),
+ * parent_conf.c (what is shipped to the roles), parent_dispatch.c
+ * (the roles' messages), parent_job.c (builds: workers, publishing),
+ * parent_jobdir.c (job directories and build logs) and parent_sign.c
+ * (the signing relay).
  *
  * Trust: the parent reads its command line, the config and the recipes
  * (operator files) and framed messages from its children, which it
@@ -194,6 +197,9 @@ void	 parent_notify(const char *);		/* sd_notify */
 void	 parent_check_done(struct parent *);
 void	 parent_child_ready(struct parent *, struct child *);
 
+/* parent_setup.c */
+int	 parent_setup(struct parent *);
+
 /* parent_role.c */
 void	 child_setup(struct parent *);
 int	 child_spawn(struct parent *, struct child *);
@@ -201,18 +207,23 @@ void	 child_kill(struct parent *, struct child *, const char *why,
 	    int proto);
 void	 child_reaped(struct parent *, pid_t, int status);
 struct child *child_by_pid(struct parent *, pid_t);
-void	 child_send_table(struct parent *, struct child *);
-void	 child_poll_all(struct parent *, int source);
 void	 child_ping(struct parent *);
 void	 child_shutdown(struct parent *);
-void	 child_push_docs(struct parent *, const struct buf *,
-	    const struct buf *);
 int	 child_send(struct child *, struct msgbuf *, int fd);
-void	 child_signer_lost(struct parent *);
 int	 child_all_ready(const struct parent *, struct buf *missing);
 int	 child_running(const struct parent *);
+
+/* parent_conf.c */
+void	 child_configure(struct parent *, struct child *);
+void	 child_send_table(struct parent *, struct child *);
+void	 child_send_publisher_conf(struct parent *, struct child *);
+void	 child_poll_all(struct parent *, int source);
+void	 child_push_docs(struct parent *, const struct buf *,
+	    const struct buf *);
+
+/* parent_dispatch.c */
+const struct msg_handler *child_table(enum pm_role);
 int	 parent_log_msg(struct msg *, const char *role, pid_t, uint32_t job);
-int	 parent_str_clean(const char *);
 
 /* parent_job.c */
 void	 job_start(struct parent *, struct sched_job *);
@@ -222,13 +233,21 @@ struct job *job_by_id(struct parent *, uint32_t);
 void	 job_pub_done(struct parent *, uint32_t id, int ok, const char *err);
 void	 job_publisher_lost(struct parent *);
 void	 job_kill_all(struct parent *, const char *why);
+
+/* parent_jobdir.c */
+int	 job_log_open(struct parent *, struct job *, struct buf *);
+int	 job_dirs(struct parent *, struct job *, struct buf *);
+void	 job_remove_dir(struct parent *, struct job *);
+int	 job_cleanup_reaped(struct parent *, pid_t);
+void	 job_prepare_dirs_clean(struct parent *);
+void	 job_prune_logs(struct parent *, const char *recipe);
+
 /* parent_sign.c */
-int	 job_sign_ans(struct parent *, struct msg *);
-void	 job_resend_sign_jobs(struct parent *);
 int	 job_relay(struct parent *, enum pm_role, uint32_t job,
 	    struct child *, struct job *, struct msg *);
-void	 job_prepare_dirs_clean(struct parent *);
-int	 job_cleanup_reaped(struct parent *, pid_t);
+int	 job_sign_ans(struct parent *, struct msg *);
+void	 child_signer_lost(struct parent *);
 void	 job_sign_job(struct parent *, struct job *);
+void	 job_resend_sign_jobs(struct parent *);
 
 #endif /* PM_PARENT_H */

@@ -3,24 +3,20 @@
  * SPDX-License-Identifier: ISC
  *
  * parent_job.c: one build from start to end (doc/PROTOCOL 2.7): the
- * job directory and build log, the worker (sandbox/peipkg-buildd), the
- * signing relay between requesters and the signer, the hand-over to
- * the publisher, and the end: back-off bookkeeping, log events, log
- * retention and removal of the job directory.
+ * worker (sandbox/peipkg-buildd) and its job message, its messages and
+ * its end, the watchdog, the hand-over to the publisher, and the end
+ * of the job: back-off bookkeeping and log events.  The job directory
+ * and logs are in parent_jobdir.c, the signing relay in parent_sign.c.
  *
  * Trust: the worker runs hostile build scripts; everything it sends is
- * validated, its output names must be exactly the ones the parent
- * expects from the recipe, and the job directory (owned by the build
- * user) is only ever touched through O_NOFOLLOW opens and a forked
- * remover.
+ * validated and its output names must be exactly the ones the parent
+ * expects from the recipe.
  */
 #include "config.h"
 
-#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -41,8 +37,6 @@
 #include "pmsched.h"
 #include "sign.h"
 
-static int	 job_dirs(struct parent *, struct job *, struct buf *);
-static int	 job_log_open(struct parent *, struct job *, struct buf *);
 static int	 job_spawn(struct parent *, struct job *, struct buf *);
 static void	 job_send_job(struct parent *, struct job *,
 		    const struct recipe *);
@@ -53,8 +47,6 @@ static void	 job_publish(struct parent *, struct job *);
 static void	 job_killpg(struct job *);
 static void	 job_watchdog_cb(evutil_socket_t, short, void *);
 static void	 job_exit_cb(evutil_socket_t, short, void *);
-static void	 job_remove_dir(struct parent *, struct job *);
-static void	 prune_logs(struct parent *, const char *);
 static int	 h_wlog(struct peer *, struct msg *);
 static int	 h_phase(struct peer *, struct msg *);
 static int	 h_wsign(struct peer *, struct msg *);
@@ -144,68 +136,6 @@ fail:
 	j->j_err = xasprintf("set up build: %s", buf_str(&err));
 	buf_free(&err);
 	job_end(p, j, 0, 0);
-}
-
-/* logs/<recipe>/<version>/<attempt>.log, attempt = highest + 1. */
-static int
-job_log_open(struct parent *p, struct job *j, struct buf *err)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*dir, *end;
-	long		 n, max = 0;
-	int		 rc = -1;
-
-	dir = xasprintf("%s/logs/%s/%s", p->p_cfg->manager.state_dir,
-	    j->j_recipe, j->j_version);
-	if (mkdir_p(dir, 0750) == -1) {
-		errf(err, "mkdir %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			n = strtol(de->d_name, &end, 10);
-			if (end != de->d_name && strcmp(end, ".log") == 0 &&
-			    n > max)
-				max = n;
-		}
-		closedir(d);
-	}
-	j->j_log = xasprintf("%s/%ld.log", dir, max + 1);
-	j->j_log_fd = open(j->j_log, O_WRONLY | O_CREAT | O_APPEND |
-	    O_NOFOLLOW | O_CLOEXEC, 0640);
-	if (j->j_log_fd == -1) {
-		errf(err, "open %s: %s", j->j_log, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	free(dir);
-	return rc;
-}
-
-/* jobs/<name>/ (build user, 0700) and out/ (0755) inside. */
-static int
-job_dirs(struct parent *p, struct job *j, struct buf *err)
-{
-	char	*out = xasprintf("%s/out", j->j_dir);
-	int	 rc = -1;
-
-	rm_rf(j->j_dir);
-	if (mkdir(j->j_dir, 0700) == -1 || mkdir(out, 0755) == -1) {
-		errf(err, "mkdir %s: %s", j->j_dir, strerror(errno));
-		goto out;
-	}
-	if (p->p_root && (lchown(j->j_dir, p->p_build_uid,
-	    p->p_build_gid) == -1 || lchown(out, p->p_build_uid,
-	    p->p_build_gid) == -1)) {
-		errf(err, "chown %s: %s", j->j_dir, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	free(out);
-	return rc;
 }
 
 static int
@@ -324,50 +254,6 @@ job_send_job(struct parent *p, struct job *j, const struct recipe *r)
 	peer_send(&j->j_peer, mb, j->j_log_fd);
 	free(ref);
 	free(mb);
-}
-
-/* PM_SIGN_JOB: the packages and granted [[sign]] paths of the job. */
-void
-job_sign_job(struct parent *p, struct job *j)
-{
-	const struct recipe	*r = roster_find(p->p_ros, j->j_recipe);
-	const struct grant	*g;
-	struct msgbuf		*mb;
-	size_t			 i, k, n = 0;
-
-	if (r == NULL)
-		return;
-	g = config_grant(p->p_cfg, r->id);
-	mb = xmalloc(sizeof(*mb));
-	msg_init(mb, PM_SIGN_JOB, j->j_id);
-	msg_put_str(mb, j->j_recipe);
-	msg_put_str(mb, j->j_version);
-	msg_put_u16(mb, (uint16_t)r->npkgs);
-	for (i = 0; i < r->npkgs; i++)
-		msg_put_str(mb, r->pkgs[i].name);
-	for (i = 0; g != NULL && i < r->nsigns; i++)
-		for (k = 0; k < g->nsign; k++)
-			if (strcmp(g->sign[k], r->signs[i].key) == 0)
-				n++;
-	msg_put_u16(mb, (uint16_t)n);
-	for (i = 0; g != NULL && i < r->nsigns; i++)
-		for (k = 0; k < g->nsign; k++)
-			if (strcmp(g->sign[k], r->signs[i].key) == 0) {
-				msg_put_str(mb, r->signs[i].path);
-				msg_put_str(mb, r->signs[i].key);
-			}
-	child_send(&p->p_roles[ROLE_SIGNER], mb, -1);
-	free(mb);
-}
-
-void
-job_resend_sign_jobs(struct parent *p)
-{
-	struct job	*j;
-
-	TAILQ_FOREACH(j, &p->p_jobs, j_entry)
-		if (j->j_state == JOB_BUILDING)
-			job_sign_job(p, j);
 }
 
 /* ---- the worker ----------------------------------------------------------- */
@@ -768,162 +654,11 @@ job_end(struct parent *p, struct job *j, int ok, int publish)
 	if (j->j_log_fd != -1)
 		close(j->j_log_fd);
 	if (!ok && j->j_log != NULL)
-		prune_logs(p, j->j_recipe);
+		job_prune_logs(p, j->j_recipe);
 	job_remove_dir(p, j);
 	TAILQ_REMOVE(&p->p_jobs, j, j_entry);
 	job_free(j);
 	parent_changed(p);
 	parent_kick(p);
 	parent_check_done(p);
-}
-
-/* ---- job directories and logs ------------------------------------------ */
-
-/* Removed by a forked child: a huge tree never blocks the loop. */
-static void
-job_remove_dir(struct parent *p, struct job *j)
-{
-	size_t	 i;
-	pid_t	 pid;
-
-	for (i = 0; i < nitems(p->p_cleanup_pids); i++)
-		if (p->p_cleanup_pids[i] == 0)
-			break;
-	if (i == nitems(p->p_cleanup_pids) || (pid = fork()) == -1) {
-		if (rm_rf(j->j_dir) == -1)
-			log_event(LL_WARN, "remove job directory failed",
-			    LKV_S("dir", j->j_dir), LKV_S("err",
-			    strerror(errno)));
-		return;
-	}
-	if (pid == 0)
-		_exit(rm_rf(j->j_dir) == -1 ? 1 : 0);
-	p->p_cleanup_pids[i] = pid;
-	p->p_cleanups++;
-}
-
-int
-job_cleanup_reaped(struct parent *p, pid_t pid)
-{
-	size_t	 i;
-
-	for (i = 0; i < nitems(p->p_cleanup_pids); i++)
-		if (p->p_cleanup_pids[i] == pid) {
-			p->p_cleanup_pids[i] = 0;
-			p->p_cleanups--;
-			return 1;
-		}
-	return 0;
-}
-
-/* Startup: jobs/ holds nothing of a previous run. */
-void
-job_prepare_dirs_clean(struct parent *p)
-{
-	struct dirent	*de;
-	DIR		*d;
-	char		*jobs, *path;
-
-	jobs = xasprintf("%s/jobs", p->p_cfg->manager.state_dir);
-	if ((d = opendir(jobs)) == NULL) {
-		free(jobs);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		path = xasprintf("%s/%s", jobs, de->d_name);
-		log_event(LL_INFO, "removing a stale job directory",
-		    LKV_S("dir", path));
-		if (rm_rf(path) == -1)
-			log_event(LL_WARN, "remove job directory failed",
-			    LKV_S("dir", path), LKV_S("err", strerror(errno)));
-		free(path);
-	}
-	closedir(d);
-	free(jobs);
-}
-
-struct logent {
-	char	*path;
-	char	*vdir;
-	time_t	 mtime;
-	long	 nsec;
-};
-
-static int
-logent_cmp(const void *a, const void *b)
-{
-	const struct logent *x = a, *y = b;
-
-	if (x->mtime != y->mtime)
-		return x->mtime < y->mtime ? 1 : -1;
-	if (x->nsec != y->nsec)
-		return x->nsec < y->nsec ? 1 : -1;
-	return strcmp(y->path, x->path);
-}
-
-static void
-collect_logs(struct parent *p, const char *rdir, const char *recipe,
-    struct logent **v, size_t *n)
-{
-	struct dirent	*de, *le;
-	struct stat	 st;
-	DIR		*d, *ld;
-	char		*vdir, *path;
-
-	if ((d = opendir(rdir)) == NULL)
-		return;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || sched_recipe_published(p->p_sched,
-		    recipe, de->d_name))
-			continue;
-		vdir = xasprintf("%s/%s", rdir, de->d_name);
-		if ((ld = opendir(vdir)) != NULL) {
-			while ((le = readdir(ld)) != NULL) {
-				path = xasprintf("%s/%s", vdir, le->d_name);
-				if (!str_has_suffix(le->d_name, ".log") ||
-				    lstat(path, &st) == -1 ||
-				    !S_ISREG(st.st_mode)) {
-					free(path);
-					continue;
-				}
-				*v = xreallocarray(*v, *n + 1, sizeof(**v));
-				(*v)[*n].path = path;
-				(*v)[*n].vdir = xstrdup(vdir);
-				(*v)[*n].mtime = st.st_mtim.tv_sec;
-				(*v)[(*n)++].nsec = st.st_mtim.tv_nsec;
-			}
-			closedir(ld);
-		}
-		free(vdir);
-	}
-	closedir(d);
-}
-
-/* Keep the newest [build].log_retention logs of failed, unpublished
- * versions of a recipe (at least the newest one). */
-static void
-prune_logs(struct parent *p, const char *recipe)
-{
-	struct logent	*v = NULL;
-	char		*rdir;
-	size_t		 n = 0, i, keep;
-
-	keep = p->p_cfg->build.log_retention < 1 ? 1 :
-	    (size_t)p->p_cfg->build.log_retention;
-	rdir = xasprintf("%s/logs/%s", p->p_cfg->manager.state_dir, recipe);
-	collect_logs(p, rdir, recipe, &v, &n);
-	qsort(v, n, sizeof(*v), logent_cmp);
-	for (i = 0; i < n; i++) {
-		if (i >= keep) {
-			unlink(v[i].path);
-			rmdir(v[i].vdir);	/* fails unless empty */
-		}
-		free(v[i].path);
-		free(v[i].vdir);
-	}
-	free(v);
-	free(rdir);
 }

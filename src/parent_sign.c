@@ -6,7 +6,9 @@
  * and binary signatures) and the publisher (index signatures) send
  * PM_SIGN_REQ; the parent stamps the origin and job from the channel the
  * request came in on, forwards PM_SIGN_RELAY to the signer and routes
- * PM_SIGN_ANS back to the requester with its own request id.
+ * PM_SIGN_ANS back to the requester with its own request id.  It also
+ * tells the signer what it may sign for each job (PM_SIGN_JOB: the
+ * recipe's packages and the [[sign]] paths the config grants it).
  *
  * Trust: requests come from hostile workers and the publisher, answers
  * from the signer; all are bounded and validated, the kind of signature
@@ -19,6 +21,8 @@
 
 #include "log.h"
 #include "parent.h"
+#include "pmconfig.h"
+#include "recipe.h"
 #include "sign.h"
 
 static void	 relay_answer(struct parent *, struct relay *, int,
@@ -147,4 +151,50 @@ child_signer_lost(struct parent *p)
 	while (!TAILQ_EMPTY(&p->p_relays))
 		relay_answer(p, TAILQ_FIRST(&p->p_relays), 0, NULL, NULL,
 		    "the signer exited");
+}
+
+/* ---- what the signer may sign for a job ------------------------------- */
+
+/* PM_SIGN_JOB: the packages and granted [[sign]] paths of the job. */
+void
+job_sign_job(struct parent *p, struct job *j)
+{
+	const struct recipe	*r = roster_find(p->p_ros, j->j_recipe);
+	const struct grant	*g;
+	struct msgbuf		*mb;
+	size_t			 i, k, n = 0;
+
+	if (r == NULL)
+		return;
+	g = config_grant(p->p_cfg, r->id);
+	mb = xmalloc(sizeof(*mb));
+	msg_init(mb, PM_SIGN_JOB, j->j_id);
+	msg_put_str(mb, j->j_recipe);
+	msg_put_str(mb, j->j_version);
+	msg_put_u16(mb, (uint16_t)r->npkgs);
+	for (i = 0; i < r->npkgs; i++)
+		msg_put_str(mb, r->pkgs[i].name);
+	for (i = 0; g != NULL && i < r->nsigns; i++)
+		for (k = 0; k < g->nsign; k++)
+			if (strcmp(g->sign[k], r->signs[i].key) == 0)
+				n++;
+	msg_put_u16(mb, (uint16_t)n);
+	for (i = 0; g != NULL && i < r->nsigns; i++)
+		for (k = 0; k < g->nsign; k++)
+			if (strcmp(g->sign[k], r->signs[i].key) == 0) {
+				msg_put_str(mb, r->signs[i].path);
+				msg_put_str(mb, r->signs[i].key);
+			}
+	child_send(&p->p_roles[ROLE_SIGNER], mb, -1);
+	free(mb);
+}
+
+void
+job_resend_sign_jobs(struct parent *p)
+{
+	struct job	*j;
+
+	TAILQ_FOREACH(j, &p->p_jobs, j_entry)
+		if (j->j_state == JOB_BUILDING)
+			job_sign_job(p, j);
 }

@@ -67,6 +67,8 @@ static char	*abs_clean(const char *);
 static int	 parse_env(struct build_args *, struct buf *);
 static int	 parse_bkeys(struct build_args *, struct buf *);
 static int	 required(struct cf_set *, struct build_args *);
+static int	 check_args(struct cf_set *, struct build_args *,
+		    struct buf *);
 static int	 load_inputs(struct build_args *, struct buf *);
 static int	 sandbox_ids(struct build_args *, struct sandbox_conf *,
 		    struct buf *);
@@ -189,6 +191,29 @@ required(struct cf_set *set, struct build_args *a)
 	for (i = 0; i < nitems(names); i++)
 		if (vals[i] == NULL || vals[i][0] == '\0')
 			return pb_required(set, names[i]);
+	return 0;
+}
+
+/* Everything the flags alone decide: 0, or the exit status once told. */
+static int
+check_args(struct cf_set *set, struct build_args *a, struct buf *err)
+{
+	int	 rc;
+
+	if (set->nargs > 0) {
+		cf_usage(set, stderr);
+		return pb_failf("build: unexpected argument \"%s\"",
+		    set->args[0]);
+	}
+	if (parse_env(a, err) == -1 || parse_bkeys(a, err) == -1)
+		return pb_fail(err);
+	if ((rc = required(set, a)) != 0)
+		return rc;
+	if (a->level < 1 || a->level > 22)
+		return pb_failf("--zstd-level %lld: must be 1-22", a->level);
+	if (a->workers < 1 || a->workers > ZOUT_MAX_WORKERS)
+		return pb_failf("--zstd-workers %lld: must be 1-%d",
+		    a->workers, ZOUT_MAX_WORKERS);
 	return 0;
 }
 
@@ -437,23 +462,9 @@ cmd_build(int argc, char **argv)
 	a.build_user = DEFAULT_BUILD_USER;
 	if (pb_flags(&set, argc - 1, argv + 1) == -1)
 		goto out;
-	if (set.nargs > 0) {
-		cf_usage(&set, stderr);
-		rc = pb_failf("build: unexpected argument \"%s\"",
-		    set.args[0]);
-	} else if (parse_env(&a, &err) == -1 || parse_bkeys(&a, &err) == -1)
+	if ((rc = check_args(&set, &a, &err)) == 0 &&
+	    (load_inputs(&a, &err) == -1 || run(&a, &err) == -1))
 		rc = pb_fail(&err);
-	else if ((rc = required(&set, &a)) != 0)
-		;
-	else if (a.level < 1 || a.level > 22)
-		rc = pb_failf("--zstd-level %lld: must be 1-22", a.level);
-	else if (a.workers < 1 || a.workers > ZOUT_MAX_WORKERS)
-		rc = pb_failf("--zstd-workers %lld: must be 1-%d", a.workers,
-		    ZOUT_MAX_WORKERS);
-	else if (load_inputs(&a, &err) == -1 || run(&a, &err) == -1)
-		rc = pb_fail(&err);
-	else
-		rc = 0;
 out:
 	args_free(&a);
 	buf_free(&err);

@@ -23,6 +23,7 @@
 
 static int	 load_keys(const struct cf_multi *, uint8_t (**)[32],
 		    struct buf *);
+static int	 parse_args(struct cf_set *, int, char **, char **);
 
 static int
 load_keys(const struct cf_multi *paths, uint8_t (**keys)[32],
@@ -47,6 +48,34 @@ load_keys(const struct cf_multi *paths, uint8_t (**keys)[32],
 	return rc;
 }
 
+/* The flags, before and after the one package file; -1 once told. */
+static int
+parse_args(struct cf_set *set, int argc, char **argv, char **file)
+{
+	*file = NULL;
+	for (;;) {
+		if (pb_flags(set, argc, argv) == -1)
+			return -1;
+		if (set->nargs == 0)
+			break;
+		if (*file != NULL) {
+			cf_usage(set, stderr);
+			pb_failf("verify: unexpected argument \"%s\"",
+			    set->args[0]);
+			return -1;
+		}
+		*file = set->args[0];
+		argc = set->nargs - 1;
+		argv = set->args + 1;
+	}
+	if (*file == NULL) {
+		cf_usage(set, stderr);
+		pb_failf("verify: a package file is required");
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
@@ -55,7 +84,7 @@ cmd_verify(int argc, char **argv)
 	struct pkg_info		 info;
 	struct buf		 err = BUF_INIT;
 	uint8_t			(*keys)[32] = NULL;
-	char			*file = NULL;
+	char			*file;
 	int			 allow_unsigned = 0, rc = 1;
 	struct cf_flag		 flags[] = {
 		{ "key", CF_MULTI, &keypaths, "trusted public key `file` (raw "
@@ -67,27 +96,8 @@ cmd_verify(int argc, char **argv)
 	struct cf_set		 set = { "verify", flags, NULL, 0 };
 
 	memset(&info, 0, sizeof(info));
-	argc--, argv++;
-	for (;;) {
-		if (pb_flags(&set, argc, argv) == -1)
-			goto out;
-		if (set.nargs == 0)
-			break;
-		if (file != NULL) {
-			cf_usage(&set, stderr);
-			pb_failf("verify: unexpected argument \"%s\"",
-			    set.args[0]);
-			goto out;
-		}
-		file = set.args[0];
-		argc = set.nargs - 1;
-		argv = set.args + 1;
-	}
-	if (file == NULL) {
-		cf_usage(&set, stderr);
-		pb_failf("verify: a package file is required");
+	if (parse_args(&set, argc - 1, argv + 1, &file) == -1)
 		goto out;
-	}
 	if (keypaths.n == 0 && !allow_unsigned) {
 		pb_required(&set, "key");
 		goto out;

@@ -47,6 +47,8 @@ struct opts {
 };
 
 static void	 usage(FILE *);
+static int	 log_opt(int, const char *, struct opts *);
+static int	 set_mode(struct opts *, int, int);
 static int	 parse_args(int, char *[], struct opts *);
 static void	 print_lines(FILE *, const char *);
 static void	 log_lines(enum log_level, const char *, const char *,
@@ -77,6 +79,36 @@ usage(FILE *f)
 	    CONFIG_DEFAULT_PATH);
 }
 
+/* --log-level (ch 'l') or --log-target ('t'); -1 once told. */
+static int
+log_opt(int ch, const char *arg, struct opts *o)
+{
+	if (ch == 'l' && log_parse_level(arg, &o->level) == -1) {
+		fprintf(stderr, "peipkg-manager: unknown log level \"%s\" "
+		    "(want one of: debug, info, warn, error)\n", arg);
+		return -1;
+	}
+	if (ch == 't' && log_parse_target(arg, &o->target) == -1) {
+		fprintf(stderr, "peipkg-manager: unknown log target \"%s\" "
+		    "(want one of: auto, stderr, journal)\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The mode from --once and --check-config: -1 to continue, or 2. */
+static int
+set_mode(struct opts *o, int once, int check)
+{
+	if (once && check) {
+		fprintf(stderr, "peipkg-manager: --once and --check-config "
+		    "cannot be combined\n");
+		return EXIT_USAGE;
+	}
+	o->mode = check ? MODE_CHECK : once ? MODE_ONCE : MODE_DAEMON;
+	return -1;
+}
+
 /* Returns -1 to continue, else an exit status. */
 static int
 parse_args(int argc, char *argv[], struct opts *o)
@@ -104,20 +136,9 @@ parse_args(int argc, char *argv[], struct opts *o)
 			o->config = optarg;
 			break;
 		case 'l':
-			if (log_parse_level(optarg, &o->level) == -1) {
-				fprintf(stderr, "peipkg-manager: unknown log "
-				    "level \"%s\" (want one of: debug, info, "
-				    "warn, error)\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
 		case 't':
-			if (log_parse_target(optarg, &o->target) == -1) {
-				fprintf(stderr, "peipkg-manager: unknown log "
-				    "target \"%s\" (want one of: auto, stderr, "
-				    "journal)\n", optarg);
+			if (log_opt(ch, optarg, o) == -1)
 				return EXIT_USAGE;
-			}
 			break;
 		case 'o':
 			once = 1;
@@ -142,13 +163,7 @@ parse_args(int argc, char *argv[], struct opts *o)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (once && check) {
-		fprintf(stderr, "peipkg-manager: --once and --check-config "
-		    "cannot be combined\n");
-		return EXIT_USAGE;
-	}
-	o->mode = check ? MODE_CHECK : once ? MODE_ONCE : MODE_DAEMON;
-	return -1;
+	return set_mode(o, once, check);
 }
 
 static void

@@ -30,6 +30,12 @@
 
 #define PROG	"peipkg-repo"
 
+/* The flags of `publish`. */
+struct publish_args {
+	char	*in, *nw, *out, *keyp, *ts, *all, *tmpl;
+	int	 rebuild;
+};
+
 static const char usage_main[] =
     "usage: peipkg-repo <subcommand> [flags]\n"
     "\n"
@@ -48,6 +54,8 @@ static int	 load_signer(const char *, struct pm_key *, struct signer **);
 static int	 cmd_init(int, char **);
 static void	 print_publish(const struct repo_publish_result *);
 static void	 print_lines(FILE *, const char *, const struct buf *);
+static int	 publish(const struct publish_args *, struct signer *,
+		    struct repo_publish_result *);
 static int	 cmd_publish(int, char **);
 static int	 cmd_verify(int, char **);
 static int	 cmd_upload(int, char **);
@@ -182,69 +190,77 @@ print_publish(const struct repo_publish_result *r)
 		printf("  + %s\n", r->added[i]);
 }
 
+/* repo_publish() as the flags say; prints the result or the error. */
+static int
+publish(const struct publish_args *a, struct signer *s,
+    struct repo_publish_result *res)
+{
+	struct repo_publish_opts	 o;
+	struct buf			 err = BUF_INIT;
+
+	memset(&o, 0, sizeof(o));
+	o.state = a->out;
+	o.in = a->in;
+	o.new_dir = a->nw;
+	o.rebuild = a->rebuild;
+	o.all_packages_dir = a->all;
+	o.url_template = a->tmpl;
+	o.timestamp = a->ts;
+	o.signer = s;
+	if (repo_publish(&o, res, &err) == -1)
+		return fail(&err);
+	print_publish(res);
+	buf_free(&err);
+	return 0;
+}
+
 static int
 cmd_publish(int argc, char **argv)
 {
-	struct repo_publish_opts	 o;
+	struct publish_args		 a;
 	struct repo_publish_result	 res;
-	struct buf			 err = BUF_INIT;
 	struct signer			*s = NULL;
 	struct pm_key			 key;
-	char				*in = NULL, *nw = NULL, *out = NULL;
-	char				*keyp = NULL, *ts = NULL, *all = NULL;
-	char				*tmpl = NULL;
-	int				 rebuild = 0, rc;
 	struct cf_flag		 flags[] = {
-		{ "in", CF_STR, &in,
+		{ "in", CF_STR, &a.in,
 		    "previous state `directory`", 0, 0 },
-		{ "new", CF_STR, &nw,
+		{ "new", CF_STR, &a.nw,
 		    "`directory` of new .peipkg files", 0, 0 },
-		{ "out", CF_STR, &out,
+		{ "out", CF_STR, &a.out,
 		    "state `directory` to write", 0, 0 },
-		{ "sign-key", CF_STR, &keyp,
+		{ "sign-key", CF_STR, &a.keyp,
 		    "Ed25519 private `key` (32-byte seed or PKCS#8 PEM)",
 		    0, 0 },
-		{ "timestamp", CF_STR, &ts,
+		{ "timestamp", CF_STR, &a.ts,
 		    "RFC 3339 UTC `time` ending in Z (generated_at)", 0, 0 },
-		{ "rebuild", CF_BOOL, &rebuild,
+		{ "rebuild", CF_BOOL, &a.rebuild,
 		    "rebuild the archive from --all-packages-dir", 0, 0 },
-		{ "all-packages-dir", CF_STR, &all,
+		{ "all-packages-dir", CF_STR, &a.all,
 		    "`directory` holding every .peipkg ever published", 0, 0 },
-		{ "package-url-template", CF_STR, &tmpl,
+		{ "package-url-template", CF_STR, &a.tmpl,
 		    "URL `template` of new entries (default \""
 		    REPO_URL_TEMPLATE "\")", 0, 0 },
 		{ NULL, 0, NULL, NULL, 0, 0 }
 	};
 	struct cf_set		 set = { "publish", flags, NULL, 0 };
+	int			 rc;
 
+	memset(&a, 0, sizeof(a));
 	memset(&res, 0, sizeof(res));
 	if ((rc = parse(&set, argc, argv)) != 0 ||
-	    (rc = required("--in", in, &set)) != 0 ||
-	    (rc = required("--sign-key", keyp, &set)) != 0 ||
-	    (rc = required("--timestamp", ts, &set)) != 0 ||
-	    (rc = required("--out", out, &set)) != 0 ||
-	    (rc = required(rebuild ? "--all-packages-dir" : "--new",
-	    rebuild ? all : nw, &set)) != 0 ||
-	    (rc = load_signer(keyp, &key, &s)) != 0)
+	    (rc = required("--in", a.in, &set)) != 0 ||
+	    (rc = required("--sign-key", a.keyp, &set)) != 0 ||
+	    (rc = required("--timestamp", a.ts, &set)) != 0 ||
+	    (rc = required("--out", a.out, &set)) != 0 ||
+	    (rc = required(a.rebuild ? "--all-packages-dir" : "--new",
+	    a.rebuild ? a.all : a.nw, &set)) != 0 ||
+	    (rc = load_signer(a.keyp, &key, &s)) != 0)
 		goto out;
-	memset(&o, 0, sizeof(o));
-	o.state = out;
-	o.in = in;
-	o.new_dir = nw;
-	o.rebuild = rebuild;
-	o.all_packages_dir = all;
-	o.url_template = tmpl;
-	o.timestamp = ts;
-	o.signer = s;
-	if (repo_publish(&o, &res, &err) == -1)
-		rc = fail(&err);
-	else
-		print_publish(&res);
+	rc = publish(&a, s, &res);
 	key_free(&key);
  out:
 	repo_publish_result_free(&res);
 	signer_local_free(s);
-	buf_free(&err);
 	return rc;
 }
 

@@ -49,6 +49,8 @@ static const char *scan_escape(const char *, size_t, size_t, int);
 static const char *scan_class(const char *, size_t, size_t *);
 static const char *scan_quant(const char *, size_t, size_t *, int *, int *);
 static const char *subset_scan(const char *, size_t, size_t *);
+static const char **group_name_table(const struct tagpattern *, uint32_t);
+static int	 check_major_minor(const int [G_NUM], struct buf *);
 static int	 check_groups(struct tagpattern *, struct buf *);
 static int	 name_index(const char *);
 static void	 quote_tag(struct buf *, const char *, size_t);
@@ -266,28 +268,58 @@ name_index(const char *name)
 	return -1;
 }
 
-/* The capture-group rules, in the reference's order. */
-static int
-check_groups(struct tagpattern *tp, struct buf *err)
+/* Capture group number -> its name (NULL: unnamed), for 1 .. ncap. */
+static const char **
+group_name_table(const struct tagpattern *tp, uint32_t ncap)
 {
-	uint32_t	 ncap = 0, nname = 0, esize = 0, i, g;
+	const char	**names = xcalloc(ncap + 1, sizeof(*names));
+	uint32_t	 nname = 0, esize = 0, i, g;
 	PCRE2_SPTR	 table = NULL;
-	const char	**names;
-	int		 unnamed = 0, seen[G_NUM] = { 0 }, nseen = 0, k, rc = -1;
 
-	pcre2_pattern_info(tp->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
 	pcre2_pattern_info(tp->re, PCRE2_INFO_NAMECOUNT, &nname);
 	pcre2_pattern_info(tp->re, PCRE2_INFO_NAMEENTRYSIZE, &esize);
 	pcre2_pattern_info(tp->re, PCRE2_INFO_NAMETABLE, &table);
-	if (ncap == 0)
-		return errf(err, "tag_pattern %s must have at least one "
-		    "capture group (the version string)", tdec_q(tp->src));
-	names = xcalloc(ncap + 1, sizeof(*names));
 	for (i = 0; i < nname; i++) {
 		g = ((uint32_t)table[i * esize] << 8) | table[i * esize + 1];
 		if (g >= 1 && g <= ncap)
 			names[g] = (const char *)table + i * esize + 2;
 	}
+	return names;
+}
+
+/* Named groups must include both major and minor. */
+static int
+check_major_minor(const int seen[G_NUM], struct buf *err)
+{
+	struct buf	 got = BUF_INIT;
+	int		 k;
+
+	if (seen[G_MAJOR] && seen[G_MINOR])
+		return 0;
+	/* group_names sorted: major minor patch prerelease */
+	for (k = 0; k < G_NUM; k++)
+		if (seen[k])
+			buf_addf(&got, "%s%s", got.len ? " " : "",
+			    group_names[k]);
+	errf(err, "tag_pattern with named groups requires both "
+	    "'major' and 'minor' (got [%s])", buf_str(&got));
+	buf_free(&got);
+	return -1;
+}
+
+/* The capture-group rules, in the reference's order. */
+static int
+check_groups(struct tagpattern *tp, struct buf *err)
+{
+	uint32_t	 ncap = 0, g;
+	const char	**names;
+	int		 unnamed = 0, seen[G_NUM] = { 0 }, nseen = 0, k, rc = -1;
+
+	pcre2_pattern_info(tp->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	if (ncap == 0)
+		return errf(err, "tag_pattern %s must have at least one "
+		    "capture group (the version string)", tdec_q(tp->src));
+	names = group_name_table(tp, ncap);
 	for (g = 1; g <= ncap; g++) {
 		if (names[g] == NULL) {
 			unnamed++;
@@ -313,19 +345,8 @@ check_groups(struct tagpattern *tp, struct buf *err)
 		    "groups \xe2\x80\x94 use one style");
 		goto out;
 	}
-	if (nseen > 0 && (!seen[G_MAJOR] || !seen[G_MINOR])) {
-		struct buf	 got = BUF_INIT;
-
-		/* group_names sorted: major minor patch prerelease */
-		for (k = 0; k < G_NUM; k++)
-			if (seen[k])
-				buf_addf(&got, "%s%s", got.len ? " " : "",
-				    group_names[k]);
-		errf(err, "tag_pattern with named groups requires both "
-		    "'major' and 'minor' (got [%s])", buf_str(&got));
-		buf_free(&got);
+	if (nseen > 0 && check_major_minor(seen, err) == -1)
 		goto out;
-	}
 	tp->named = nseen > 0;
 	rc = 0;
 out:

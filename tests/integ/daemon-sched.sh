@@ -122,7 +122,7 @@ wcase badout 3.2 "the worker's output files are not the recipe's packages"
 wcase signtwice 3.3 "second signature refused"
 check "second signature refused by the signer" grep -q \
     'kind=1 subject=hello ok=0' "$FK/signer.log"
-wcase hang 3.4 "the build outlived the parent's watchdog (wall_timeout + kill_grace + grace)"
+wcase hang 3.4 "the build outlived the parent's watchdog (2 x wall_timeout + kill_grace)"
 no_worker() { ! pgrep -f "$TAP_TMP/bin/fake-buildd" >/dev/null; }
 check "no worker left" no_worker
 check "parent alive after worker failures" kill -0 "$PM_PID"
