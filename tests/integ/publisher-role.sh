@@ -33,7 +33,7 @@ id nobody >/dev/null 2>&1 || skip_all "no user nobody"
 for p in "$ROLE" "$REPO"; do
 	[ -x "$p" ] || { echo "1..1"; echo "not ok 1 - not built: $p"; exit 0; }
 done
-plan 44
+plan 47
 
 T=$TAP_TMP
 KEYS=$VECTORS/keys
