@@ -94,7 +94,12 @@ for case in sorted(os.listdir(os.path.join(vectors, "repos"))):
         os.makedirs(work)
         state = os.path.join(work, "state")
         if prev is not None:
-            shutil.copytree(prev, state, symlinks=True)
+            # copy2 keeps modes: make distcheck's source tree is
+            # read-only, and the copy must be writable.
+            shutil.copytree(prev, state, symlinks=True,
+                            copy_function=shutil.copyfile)
+            for d, dirs, files in os.walk(state):
+                os.chmod(d, 0o755)
         rc, out, err = run(argv_of(step, seqdir, state))
         if step["command"] == "init":
             want_out = step["stdout"].replace("<state>", state)

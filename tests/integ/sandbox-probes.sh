@@ -87,6 +87,7 @@ setup_mode() {
 	SRC=$M/src DEST=$M/dest WORK=$M/work RECIPE=$M/recipe
 	mkdir -p "$M" "$RECIPE" "$DEST" "$WORK" "$M/logs"
 	cp -a "$top_srcdir/tests/sandbox/cproj" "$SRC"
+	chmod -R u+w "$SRC"	# make distcheck's source tree is read-only
 	chmod 755 "$SRC/configure"
 	cp "$PROBE" "$SRC/probe"
 	mkdir "$SRC/keys" "$SRC/conf"

@@ -733,7 +733,8 @@ test_publish_api(void **state)
 	s = xasprintf("%s/S", t);
 	nd = xasprintf("%s/new", t);
 	prev = vec("repos/monotonic/02-publish-empty/state");
-	sh("cp -a '%s' '%s' && mkdir '%s'", prev, s, nd);
+	sh("cp -a '%s' '%s' && chmod -R u+w '%s' && mkdir '%s'", prev, s, s,
+	    nd);
 	memset(&o, 0, sizeof(o));
 	o.state = s;
 	o.new_dir = nd;
@@ -839,8 +840,8 @@ test_publish_modes(void **state)
 	out = xasprintf("%s/out/S2", t);
 	v02 = vec("repos/multi-package/02-publish-globs-and-hello/state");
 	v01 = vec("repos/multi-package");
-	sh("cp -a '%s' '%s' && mkdir '%s' && cp '%s'/0[12]-*/new/*.peipkg '%s'",
-	    v02, s, all, v01, all);
+	sh("cp -a '%s' '%s' && chmod -R u+w '%s' && mkdir '%s' && "
+	    "cp '%s'/0[12]-*/new/*.peipkg '%s'", v02, s, s, all, v01, all);
 	/* A tampered archive stops an incremental publish ... */
 	sh("echo >>'%s/index/archive.json'", s);
 	memset(&o, 0, sizeof(o));
@@ -981,7 +982,8 @@ test_rotation(void **state)
 	s = xasprintf("%s/S", t);
 	nd = xasprintf("%s/new", t);
 	src = vec("repos/basic/01-publish-hello/state");
-	sh("cp -a '%s' '%s' && mkdir '%s'", src, s, nd);
+	sh("cp -a '%s' '%s' && chmod -R u+w '%s' && mkdir '%s'", src, s, s,
+	    nd);
 	assert_int_equal(repo_state_load(s, &st, &e), 0);
 	/* Step 1: list the new key (active), the old one transitioning. */
 	st.desc.keys = xreallocarray(st.desc.keys, 2, sizeof(*st.desc.keys));
