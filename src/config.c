@@ -381,6 +381,22 @@ decode_poll(struct config *c, struct tdec_tab *root)
 	tdec_close(&t);
 }
 
+/* [build] memory_max: 0 (no limit) or at least MEMORY_MAX_MIN bytes. */
+void
+config_memory_field(struct tdec_tab *t, uint64_t *out)
+{
+	int64_t	 v;
+
+	if (tdec_int_range(t, "memory_max", 0, TiB, &v) != TDEC_OK)
+		return;
+	if (v > 0 && v < MEMORY_MAX_MIN)
+		tdec_kerrf(t, "memory_max", "%lld bytes is too little for a "
+		    "build: 0 (no limit) or at least %lld", (long long)v,
+		    (long long)MEMORY_MAX_MIN);
+	else
+		*out = (uint64_t)v;
+}
+
 static void
 decode_build(struct config *c, struct tdec_tab *root)
 {
@@ -402,6 +418,7 @@ decode_build(struct config *c, struct tdec_tab *root)
 	    &c->build.max_open_files);
 	if (tdec_int_range(&t, "max_file_size", MiB, TiB, &v) == TDEC_OK)
 		c->build.max_file_size = (uint64_t)v;
+	config_memory_field(&t, &c->build.memory_max);
 	int_field(&t, "zstd_level", 1, 22, &c->build.zstd_level);
 	tdec_close(&t);
 }

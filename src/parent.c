@@ -29,6 +29,7 @@
 
 #include "clock.h"
 #include "duration.h"
+#include "cgroup.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
@@ -270,6 +271,8 @@ on_ping(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 tv;
 
 	child_ping(p);
+	if (p->p_cg != NULL)
+		(void)cg_sweep(p->p_cg);	/* groups still busy at job end */
 	tv.tv_sec = p->p_ping_ms / 1000;
 	tv.tv_usec = (p->p_ping_ms % 1000) * 1000;
 	evtimer_add(p->p_ev_ping, &tv);
@@ -554,6 +557,8 @@ teardown(struct parent *p)
 	free(p->p_self);
 	free(p->p_buildd);
 	free(p->p_empty);
+	cg_close(p->p_cg, PARENT_CGROUP_WAIT_MS);
+	free(p->p_cg_why);
 }
 
 /*

@@ -25,6 +25,8 @@
  *   PEIPKG_TEST_CLOCK_FILE	wall clock (clock.h)
  *   PEIPKG_TEST_PING_MS	heartbeat interval (default 10000)
  *   PEIPKG_TEST_STOP_TIMEOUT	drain timeout at SIGTERM, seconds (90)
+ *   PEIPKG_TEST_CGROUP_ROOT	cgroup file system root (/sys/fs/cgroup);
+ *			empty: behave as if there were no cgroups
  */
 #ifndef PM_PARENT_H
 #define PM_PARENT_H
@@ -54,6 +56,8 @@ struct sched_job;
 #define PARENT_BACKOFF_MAX_MS	30000
 #define PARENT_STABLE_MS	60000	/* up this long: back-off reset */
 #define PARENT_EXIT_GRACE_MS	10000	/* worker exit after BUILD_DONE */
+#define PARENT_CGROUP_WAIT_MS	2000	/* for build groups at exit */
+#define PARENT_CGROUP_PIDS_EXTRA 64	/* the worker's own tasks */
 #define PARENT_RELAYS_MAX	32	/* outstanding signatures/requester */
 #define PARENT_WORKER_LOGS_MAX	1000
 #define PARENT_DOC_CHUNK	60000
@@ -119,6 +123,8 @@ struct job {
 	int		 j_nlogs;
 	int		 j_relays;
 	int		 j_killed;
+	int		 j_cg;		/* has a cgroup (parent->p_cg) */
+	uint64_t	 j_memory_max;	/* its limit; 0: none */
 };
 TAILQ_HEAD(jobq, job);
 
@@ -157,6 +163,8 @@ struct parent {
 	char		*p_self;	/* our executable */
 	char		*p_buildd;	/* the worker */
 	char		*p_empty;	/* state_dir/empty */
+	struct cgroups	*p_cg;		/* per-build groups; NULL: none */
+	char		*p_cg_why;	/* why there are none */
 	struct pubkey	*p_keys;	/* from PM_SIGNER_KEYS */
 	size_t		 p_nkeys;
 	int		 p_have_keys;

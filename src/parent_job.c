@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "cgroup.h"
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
@@ -37,6 +38,8 @@
 #include "pmsched.h"
 #include "sign.h"
 
+static int	 job_cgroup(struct parent *, struct job *,
+		    const struct recipe *, struct buf *);
 static int	 job_spawn(struct parent *, struct job *, struct buf *);
 static void	 job_send_job(struct parent *, struct job *,
 		    const struct recipe *);
@@ -116,7 +119,7 @@ job_start(struct parent *p, struct sched_job *sj)
 	    LKV_S("source", (unsigned)sj->j_source < nitems(src) ?
 	    src[sj->j_source] : "poll"), LKV_I("job", j->j_id),
 	    LKV_S("log", j->j_log));
-	if (job_spawn(p, j, &err) == -1)
+	if (job_cgroup(p, j, r, &err) == -1 || job_spawn(p, j, &err) == -1)
 		goto fail;
 	job_send_job(p, j, r);
 	job_sign_job(p, j);
@@ -138,6 +141,30 @@ fail:
 	job_end(p, j, 0, 0);
 }
 
+/* The build's cgroup: memory_max (the recipe's, else the farm's), and
+ * max_processes plus room for the worker's own threads. */
+static int
+job_cgroup(struct parent *p, struct job *j, const struct recipe *r,
+    struct buf *err)
+{
+	const struct config	*c = p->p_cfg;
+
+	j->j_memory_max = r->memory_max != 0 ? r->memory_max :
+	    c->build.memory_max;
+	if (p->p_cg == NULL) {
+		if (j->j_memory_max == 0)
+			return 0;
+		return errf(err, "memory_max is set but there are no build "
+		    "cgroups: %s", p->p_cg_why);
+	}
+	if (cg_build_create(p->p_cg, j->j_id, j->j_memory_max,
+	    (uint64_t)c->build.max_processes + PARENT_CGROUP_PIDS_EXTRA,
+	    err) == -1)
+		return -1;
+	j->j_cg = 1;
+	return 0;
+}
+
 static int
 job_spawn(struct parent *p, struct job *j, struct buf *err)
 {
@@ -156,6 +183,12 @@ job_spawn(struct parent *p, struct job *j, struct buf *err)
 		return -1;
 	}
 	j->j_pid = pid;
+	/* Into its cgroup before it gets the job: it has no children yet. */
+	if (j->j_cg && cg_build_attach(p->p_cg, j->j_id, pid, err) == -1) {
+		close(sv[0]);
+		job_killpg(j);
+		return -1;
+	}
 	if (peer_init(&j->j_peer, p->p_base, sv[0], "worker", pid,
 	    worker_table, job_lost, j, err) == -1) {
 		close(sv[0]);
@@ -602,6 +635,30 @@ log_end(struct parent *p, struct job *j, int ok, int publish, int64_t delay)
 	    LKV_I("job", j->j_id));
 }
 
+/* What the build's cgroup saw, in front of the failure reason. */
+static void
+job_cgroup_reason(struct parent *p, struct job *j)
+{
+	struct cg_report	 r;
+	char			*e;
+
+	cg_build_report(p->p_cg, j->j_id, &r);
+	if (r.oom_kills > 0)
+		e = xasprintf("out of memory: the build reached memory_max "
+		    "(%llu MiB) and the kernel killed %llu process(es); %s",
+		    (unsigned long long)(j->j_memory_max >> 20),
+		    (unsigned long long)r.oom_kills, j->j_err != NULL ?
+		    j->j_err : "build failed");
+	else if (r.pids_denied > 0)
+		e = xasprintf("process limit: %llu fork(s) refused at "
+		    "max_processes; %s", (unsigned long long)r.pids_denied,
+		    j->j_err != NULL ? j->j_err : "build failed");
+	else
+		return;
+	free(j->j_err);
+	j->j_err = e;
+}
+
 static void
 job_free(struct job *j)
 {
@@ -636,6 +693,11 @@ job_end(struct parent *p, struct job *j, int ok, int publish)
 	if (j->j_peer_up) {
 		peer_free(&j->j_peer);
 		j->j_peer_up = 0;
+	}
+	if (j->j_cg) {
+		if (!ok && !publish)
+			job_cgroup_reason(p, j);
+		(void)cg_build_remove(p->p_cg, j->j_id);
 	}
 	if (ok)
 		status_observe(&p->p_st.tag_to_pub, (double)(pm_now_ns() -

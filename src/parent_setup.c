@@ -32,6 +32,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "cgroup.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
@@ -43,6 +44,7 @@ static int	 setup_dirs(struct parent *);
 static int	 setup_secrets(struct parent *);
 static int	 setup_keys(struct parent *);
 static int	 setup_listener(struct parent *);
+static int	 setup_cgroups(struct parent *);
 static int	 bind_addr(const char *, gid_t, int *, struct buf *);
 static char	*sock_name(int);
 static void	 setup_paths(struct parent *);
@@ -57,7 +59,7 @@ parent_setup(struct parent *p)
 	setup_paths(p);
 	if (setup_users(p) == -1 || setup_dirs(p) == -1 ||
 	    setup_listener(p) == -1 || setup_secrets(p) == -1 ||
-	    setup_keys(p) == -1)
+	    setup_keys(p) == -1 || setup_cgroups(p) == -1)
 		return -1;
 	return 0;
 }
@@ -199,6 +201,40 @@ setup_keys(struct parent *p)
 		close(fd);
 	}
 	return 0;
+}
+
+/*
+ * Per-build cgroups (memory_max, pids.max, the whole-tree kill), before
+ * any child exists.  Optional unless [build] memory_max asks for them.
+ */
+static int
+setup_cgroups(struct parent *p)
+{
+	struct buf	 err = BUF_INIT;
+	const char	*root = getenv("PEIPKG_TEST_CGROUP_ROOT");
+	int		 rc = 0;
+
+	if (!p->p_root)
+		errf(&err, "not running as root");
+	else if (root == NULL || root[0] != '\0')
+		p->p_cg = cg_open(root != NULL ? root : "/sys/fs/cgroup", &err);
+	else
+		errf(&err, "disabled by PEIPKG_TEST_CGROUP_ROOT");
+	if (p->p_cg != NULL)
+		log_event(LL_INFO, "build cgroups", LKV_S("path",
+		    cg_describe(p->p_cg)));
+	else if (p->p_cfg->build.memory_max > 0) {
+		log_event(LL_ERROR, "construct manager", LKV_S("err",
+		    "[build] memory_max needs per-build cgroups"),
+		    LKV_S("reason", buf_str(&err)));
+		rc = -1;
+	} else {
+		p->p_cg_why = xstrdup(buf_str(&err));
+		log_event(LL_INFO, "build cgroups unavailable",
+		    LKV_S("reason", p->p_cg_why));
+	}
+	buf_free(&err);
+	return rc;
 }
 
 /* "unix:/path": mode 0660, group `gid` unless (gid_t)-1. */

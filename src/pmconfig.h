@@ -27,6 +27,11 @@
 #define CONFIG_MAX_DURATION	(INT64_C(8760) * 3600 * 1000000000)	/* 365 days */
 #define CONFIG_MIN_POLL		(INT64_C(60) * 1000000000)		/* 1m */
 #define CONFIG_MAX_BODY_LIMIT	(25 * 1024 * 1024)
+#define MEMORY_MAX_MIN		(INT64_C(16) << 20)	/* 16 MiB */
+
+struct tdec_tab;
+/* [build] memory_max of the config and of recipes: 0 or >= 16 MiB. */
+void	 config_memory_field(struct tdec_tab *, uint64_t *);
 
 enum upload_backend {
 	UPLOAD_NONE = 0,	/* "" or "none" */
@@ -105,6 +110,7 @@ struct config {
 		int64_t	 max_processes;
 		int64_t	 max_open_files;
 		uint64_t max_file_size;	/* bytes */
+		uint64_t memory_max;	/* bytes per build; 0: none */
 		int	 zstd_level;
 		char	*user;		/* build worker user */
 	} build;

@@ -410,6 +410,7 @@ decode_build(struct recipe *r, struct tdec_tab *root)
 		    CONFIG_MAX_DURATION, &r->wall_timeout);
 		tdec_duration_range(&t, "idle_timeout", DURATION_S,
 		    CONFIG_MAX_DURATION, &r->idle_timeout);
+		config_memory_field(&t, &r->memory_max);
 		tdec_bool(&t, "allow_ptrace", &r->allow_ptrace);
 	}
 	tdec_close(&t);

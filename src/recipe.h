@@ -123,6 +123,7 @@ struct recipe {
 	/* [build] (our extension); 0 = config default */
 	int64_t			 wall_timeout;
 	int64_t			 idle_timeout;
+	uint64_t		 memory_max;	/* 0: the farm's */
 	int			 allow_ptrace;
 	int			 watch_line, watch_col;	/* of [watch] */
 };

@@ -9,18 +9,8 @@
 # /run/systemd/journal/socket for the duration of the test (sd_journal_
 # sendv() always sends there) and parses the datagrams itself.
 . "$top_srcdir/tests/lib.sh"
-[ -x "$top_builddir/peipkg-manager" ] &&
-    [ -x "$top_builddir/sandbox/peipkg-buildd" ] || skip_all "programs not built"
-[ "$(id -u)" = 0 ] || skip_all "the daemon's privilege separation needs root"
-unshare -U true 2>/dev/null || skip_all "user namespaces are not available"
-for c in python3 git; do
-	command -v $c >/dev/null || skip_all "$c is not installed"
-done
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-	    skip_all "cannot create user $u"
-done
+. "$top_srcdir/tests/integ/farm-lib.sh"
+farm_require python3 git
 JSOCK=/run/systemd/journal/socket
 if [ -S $JSOCK ] && command -v journalctl >/dev/null &&
     journalctl -q -n 0 >/dev/null 2>&1 && pgrep -x systemd-journal >/dev/null
@@ -32,13 +22,7 @@ else
 	MODE=fake
 fi
 
-chmod 755 "$TAP_TMP"
-mkdir -p "$TAP_TMP/bin"
-cp "$top_builddir/peipkg-manager" "$top_builddir/sandbox/peipkg-buildd" \
-    "$TAP_TMP/bin/"
-PM=$TAP_TMP/bin/peipkg-manager
-export PEIPKG_BUILDD_PATH="$TAP_TMP/bin/peipkg-buildd"
-F=$TAP_TMP/farm
+farm_bin
 ENTRIES=$TAP_TMP/entries.jsonl
 FPID=""
 MADE=""		# directories this test created under /run

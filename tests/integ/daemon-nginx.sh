@@ -9,63 +9,23 @@
 # GitHub webhook publishes the new tag, an unsigned one is a 401, a 2 MB
 # body nginx's 413, a 1 MB one reaches the daemon, a GET is a 405.
 . "$top_srcdir/tests/lib.sh"
-[ -x "$top_builddir/peipkg-manager" ] &&
-    [ -x "$top_builddir/sandbox/peipkg-buildd" ] || skip_all "programs not built"
-[ "$(id -u)" = 0 ] || skip_all "the daemon's privilege separation needs root"
-unshare -U true 2>/dev/null || skip_all "user namespaces are not available"
+. "$top_srcdir/tests/integ/farm-lib.sh"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$NGINX" ] || skip_all "nginx is not installed (Debian nginx-light)"
-for c in curl openssl python3 runuser git; do
-	command -v $c >/dev/null || skip_all "$c is not installed"
-done
 getent passwd www-data >/dev/null || skip_all "no www-data user for nginx"
 getent passwd nobody >/dev/null || skip_all "no nobody user"
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-	    skip_all "cannot create user $u"
-done
+farm_require curl openssl python3 runuser git
 
-# Private copies: every process of this test has $TAP_TMP in its command
-# line (the roles re-exec the parent's binary), so pgrep finds them all.
-chmod 755 "$TAP_TMP"
-mkdir -p "$TAP_TMP/bin" "$TAP_TMP/run" "$TAP_TMP/nginx"
-cp "$top_builddir/peipkg-manager" "$top_builddir/sandbox/peipkg-buildd" \
-    "$TAP_TMP/bin/"
-PM=$TAP_TMP/bin/peipkg-manager
+farm_bin
+mkdir -p "$TAP_TMP/run" "$TAP_TMP/nginx"
 REPO="$top_builddir/peipkg-repo"
-export PEIPKG_BUILDD_PATH="$TAP_TMP/bin/peipkg-buildd"
 export PEIPKG_TEST_STOP_TIMEOUT=3
-F=$TAP_TMP/farm
-STATE=$F/state/repo
 LOG=$TAP_TMP/daemon.log
 SOCK=$TAP_TMP/run/http.sock
 N=$TAP_TMP/nginx
 DPID=""
 NGPID=""
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_for COND TENTHS
-wait_for() {
-	_i=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		_i=$((_i + 1)); [ $_i -le "$2" ] || return 1
-		sleep 0.1
-	done
-}
-archive() { python3 -c '
-import json, sys
-a = json.load(open(sys.argv[1] + "/index/archive.json"))
-print(" ".join(sorted("%s@%s" % (p["name"], p["version"]) for p in a["packages"])))
-' "$STATE"; }
-tag() {	# tag VERSION: commit and tag a release upstream
-	(cd "$F/upstream/work" && printf 'Hello %s\n' "$1" >share/MESSAGE &&
-	    printf 'greeter %s\n' "$1" >share/VERSION &&
-	    git commit -qam "release $1" && git tag -a "v$1" -m "v$1" &&
-	    git push -q "$F/upstream/greeter.git" "v$1")
-}
 # post BODYFILE [curl args...]: a GitHub webhook signed over the body
 # file, through nginx; prints the status code.
 post() {

@@ -8,58 +8,17 @@
 # [http].addr (even an empty one) and logged; addr = "" without a passed
 # socket disables HTTP while the daemon still builds and publishes.
 . "$top_srcdir/tests/lib.sh"
-[ -x "$top_builddir/peipkg-manager" ] &&
-    [ -x "$top_builddir/sandbox/peipkg-buildd" ] || skip_all "programs not built"
-[ "$(id -u)" = 0 ] || skip_all "the daemon's privilege separation needs root"
-unshare -U true 2>/dev/null || skip_all "user namespaces are not available"
+. "$top_srcdir/tests/integ/farm-lib.sh"
 SSA=$(command -v systemd-socket-activate) ||
     skip_all "systemd-socket-activate is not installed (Debian systemd)"
-for c in curl python3 git ss; do
-	command -v $c >/dev/null || skip_all "$c is not installed"
-done
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-	    skip_all "cannot create user $u"
-done
+farm_require curl python3 git ss
 
-# Private copies: every process of this test has $TAP_TMP in its command
-# line (the roles re-exec the parent's binary), so pgrep finds them all.
-chmod 755 "$TAP_TMP"
-mkdir -p "$TAP_TMP/bin"
-cp "$top_builddir/peipkg-manager" "$top_builddir/sandbox/peipkg-buildd" \
-    "$TAP_TMP/bin/"
-PM=$TAP_TMP/bin/peipkg-manager
-export PEIPKG_BUILDD_PATH="$TAP_TMP/bin/peipkg-buildd"
+farm_bin
 export PEIPKG_TEST_STOP_TIMEOUT=3
-F=$TAP_TMP/farm
-STATE=$F/state/repo
 NOTIFY=$TAP_TMP/notify.log
 DPID=""
 NPID=""
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_for COND TENTHS
-wait_for() {
-	_i=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		_i=$((_i + 1)); [ $_i -le "$2" ] || return 1
-		sleep 0.1
-	done
-}
-archive() { python3 -c '
-import json, sys
-a = json.load(open(sys.argv[1] + "/index/archive.json"))
-print(" ".join(sorted("%s@%s" % (p["name"], p["version"]) for p in a["packages"])))
-' "$STATE"; }
-tag() {	# tag VERSION: commit and tag a release upstream
-	(cd "$F/upstream/work" && printf 'Hello %s\n' "$1" >share/MESSAGE &&
-	    printf 'greeter %s\n' "$1" >share/VERSION &&
-	    git commit -qam "release $1" && git tag -a "v$1" -m "v$1" &&
-	    git push -q "$F/upstream/greeter.git" "v$1")
-}
 set_addr() { sed -i "s|^addr = .*|addr = \"$1\"|" "$CFG"; }
 ours() { pgrep -f "$TAP_TMP" | grep -vx "${NPID:-x}"; }
 no_leftovers() {

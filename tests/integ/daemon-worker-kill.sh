@@ -10,27 +10,11 @@
 # stays up.  Afterwards a new tag of another recipe is built and
 # published.
 . "$top_srcdir/tests/lib.sh"
-[ -x "$top_builddir/peipkg-manager" ] &&
-    [ -x "$top_builddir/sandbox/peipkg-buildd" ] || skip_all "programs not built"
-[ "$(id -u)" = 0 ] || skip_all "the daemon's privilege separation needs root"
-unshare -U true 2>/dev/null || skip_all "user namespaces are not available"
-for c in curl python3 git; do
-	command -v $c >/dev/null || skip_all "$c is not installed"
-done
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u" ||
-	    skip_all "cannot create user $u"
-done
+. "$top_srcdir/tests/integ/farm-lib.sh"
+farm_require curl python3 git
 
-# Private copies: every process of this test has $TAP_TMP in its command
-# line (the roles re-exec the parent's binary), so pgrep finds them all.
-chmod 755 "$TAP_TMP"
-mkdir -p "$TAP_TMP/bin"
-cp "$top_builddir/peipkg-manager" "$top_builddir/sandbox/peipkg-buildd" \
-    "$TAP_TMP/bin/"
-PM=$TAP_TMP/bin/peipkg-manager
-BUILDD=$TAP_TMP/bin/peipkg-buildd
+farm_bin
+BUILDD=$PEIPKG_BUILDD_PATH
 GARBAGE=$TAP_TMP/garbage
 # The worker: the real one, unless $GARBAGE exists: then a process that
 # behaves like a worker's start (setsid) and writes junk records.
@@ -50,52 +34,10 @@ export PEIPKG_TEST_STOP_TIMEOUT=3
 CLOCK=$TAP_TMP/clock
 T0=1800000000			# 2027-01-15T08:00:00Z
 echo $T0 >"$CLOCK"
-F=$TAP_TMP/farm
-STATE=$F/state/repo
 LOG=$TAP_TMP/daemon.log
 MARK="wkill-$(basename "$TAP_TMP")"
 DPID=""
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-# wait_for COND TENTHS
-wait_for() {
-	_i=0
-	while ! eval "$1" >/dev/null 2>&1; do
-		_i=$((_i + 1)); [ $_i -le "$2" ] || return 1
-		sleep 0.1
-	done
-}
-archive() { python3 -c '
-import json, sys
-a = json.load(open(sys.argv[1] + "/index/archive.json"))
-print(" ".join(sorted("%s@%s" % (p["name"], p["version"]) for p in a["packages"])))
-' "$STATE"; }
-tag() {	# tag VERSION: commit and tag a release upstream
-	(cd "$F/upstream/work" && printf 'Hello %s\n' "$1" >share/MESSAGE &&
-	    printf 'greeter %s\n' "$1" >share/VERSION &&
-	    git commit -qam "release $1" && git tag -a "v$1" -m "v$1" &&
-	    git push -q "$F/upstream/greeter.git" "v$1")
-}
-# recipe ID: a watched recipe on the demo upstream, v1.2.0 only.
-recipe() {
-	mkdir -p "$F/recipes/$1"
-	cat >"$F/recipes/$1/peipkg.toml" <<EOT
-[meta]
-license = "MIT"
-build_script = "build.sh"
-
-[[package]]
-name = "$1"
-architecture = "noarch"
-files = ["usr/share/$1/*"]
-
-[upstream]
-git = "file://$F/upstream/greeter.git"
-tag_pattern = "^v(1\\\\.2\\\\.0)\$"
-EOT
-}
 # descendants PID: every process below PID.
 descendants() {
 	for _c in $(pgrep -P "$1"); do echo "$_c"; descendants "$_c"; done
@@ -132,7 +74,7 @@ PEIPKG_TEST_CLOCK_FILE=$CLOCK "$PM" --once --config "$CFG" \
 check "--once publishes the demo first" test $? = 0
 
 # ---- a worker killed mid-build -----------------------------------------------
-recipe sleeper
+farm_recipe sleeper
 cat >"$F/recipes/sleeper/build.sh" <<EOS
 #!/bin/sh
 echo "sleeper: going to sleep"
@@ -183,7 +125,7 @@ check "/metrics counts the failed build" wait_for \
 
 # ---- a worker sending garbage -------------------------------------------------
 touch "$GARBAGE"
-recipe junk
+farm_recipe junk
 printf 'exit 0\n' >"$F/recipes/junk/build.sh"
 kill -HUP "$DPID"
 check "the junk build starts" wait_for \

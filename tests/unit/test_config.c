@@ -153,6 +153,7 @@ test_defaults(void **state)
 	assert_int_equal(c->build.max_processes, 1024);
 	assert_int_equal(c->build.max_open_files, 4096);
 	assert_int_equal(c->build.max_file_size, 4ULL << 30);
+	assert_int_equal(c->build.memory_max, 0);
 	assert_int_equal(c->build.zstd_level, 19);
 	assert_int_equal(c->nkeys, 0);
 	assert_int_equal(c->ngrants, 0);
@@ -178,6 +179,7 @@ static const char full[] =
     "kill_grace = \"5m\"\nlog_max = 65536\nlog_retention = 0\n"
     "max_processes = 16\nmax_open_files = 64\n"
     "max_file_size = 1048576\nzstd_level = 22\n"
+    "memory_max = 16777216\n"
     "[[signing_key]]\nname = \"tcb\"\nprivate = \"tcb.key\"\n"
     "pubkey_env = \"PEIOS_TCB_PUBKEY\"\n"
     "[[signing_key]]\nname = \"other.key-2\"\nprivate = \"/k2\"\n"
@@ -232,6 +234,7 @@ test_full(void **state)
 	assert_int_equal(c->build.max_processes, 16);
 	assert_int_equal(c->build.max_open_files, 64);
 	assert_int_equal(c->build.max_file_size, 1048576);
+	assert_int_equal(c->build.memory_max, 16777216);
 	assert_int_equal(c->build.zstd_level, 22);
 	assert_int_equal(c->nkeys, 2);
 	p = xasprintf("%s/tcb.key", tmpdir);
@@ -323,7 +326,7 @@ test_rules(void **state)
 	    "[poll]\ndefault_interval = \"59s\"\nconnect_timeout = \"5m\"\n"
 	    "concurrency = 65\nmax_tags = 0\n"
 	    "[build]\nkill_grace = \"6m\"\nzstd_level = 0\nlog_max = 1\n"
-	    "wall_timeout = \"-1h\"\n",
+	    "wall_timeout = \"-1h\"\nmemory_max = 16777215\n",
 	    "F:2:6: manager.id: must not be empty\n"
 	    "F:3:15: manager.recipes_dir: must not be empty\n"
 	    "F:5:8: manager.user: user name \"Root\": want 1-32 characters "
@@ -352,6 +355,8 @@ test_rules(void **state)
 	    "5m0s)\n"
 	    "F:27:11: build.log_max: 1 is out of range (want 65536 to "
 	    "17179869184)\n"
+	    "F:29:14: build.memory_max: 16777215 bytes is too little for a "
+	    "build: 0 (no limit) or at least 16777216\n"
 	    "F:26:14: build.zstd_level: 0 is out of range (want 1 to 22)");
 }
 
