@@ -30,8 +30,10 @@ wait_for() {
 	done
 }
 
+# A non-interactive sh starts `cmd &` with SIGINT ignored, and sbx-run
+# would inherit that: restore the default so that INT can kill it.
 for sig in KILL TERM INT; do
-	"$SBX" --script "$SCRIPT" --source "$D/src" \
+	env --default-signal=INT "$SBX" --script "$SCRIPT" --source "$D/src" \
 	    --destdir "$D/dest" --workdir "$D/work" --uid $UID_ --gid $GID_ \
 	    --env PATH=/usr/bin:/bin --log "$D/log" >/dev/null 2>&1 &
 	pid=$!
