@@ -89,6 +89,8 @@ struct job {
 	char		*version;
 	char		*upstream;
 	char		*tag;
+	uint8_t		 have_commit;
+	uint8_t		 commit[20];	/* the commit the poll saw */
 	char		*git;
 	uint8_t		 submodules;
 	char		*farm_id;
@@ -206,6 +208,8 @@ h_job(struct peer *p, struct msg *m)
 	    msg_get_str(m, &j->version, PM_STR_MAX) == -1 ||
 	    msg_get_str(m, &j->upstream, PM_STR_MAX) == -1 ||
 	    msg_get_str(m, &j->tag, PM_STR_MAX) == -1 ||
+	    msg_get_u8(m, &j->have_commit) == -1 ||
+	    msg_get_fixed(m, j->commit, sizeof(j->commit)) == -1 ||
 	    msg_get_str(m, &j->git, PM_STR_MAX) == -1 ||
 	    msg_get_u8(m, &j->submodules) == -1 ||
 	    msg_get_str(m, &j->farm_id, PM_STR_MAX) == -1 ||
@@ -561,7 +565,7 @@ run_fetch(struct worker *w, struct buf *err)
 {
 	struct fetch_opts	 o;
 	struct fetch_result	 r;
-	char			 ts[32];
+	char			 ts[32], want[41];
 
 	memset(&o, 0, sizeof(o));
 	o.url = w->j.git;
@@ -576,6 +580,13 @@ run_fetch(struct worker *w, struct buf *err)
 	    LKV_S("git", w->j.git), LKV_S("tag", w->j.tag));
 	if (fetch_source(&o, &r, err) == -1)
 		return -1;
+	if (w->j.have_commit) {
+		hex_encode(w->j.commit, sizeof(w->j.commit), want);
+		if (strcmp(want, r.commit) != 0)
+			return errf(err, "tag %s moved between the poll and the "
+			    "fetch: polled commit %s, fetched %s", w->j.tag,
+			    want, r.commit);
+	}
 	w->build_ts = r.commit_time;
 	fmt_rfc3339(r.commit_time, ts);
 	blog(w, "fetched commit %s (committed %s): %llu files and "

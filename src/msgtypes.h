@@ -176,7 +176,8 @@ enum pm_msgtype {
 	/* ---- 500: builds, parent <-> worker --------------------------- */
 	/* parent -> worker: id = job id.  The job description: str recipe
 	 * id, str recipe file, str version, str upstream version, str tag,
-	 * str git url, u8 submodules, str farm_id, str source_ref,
+	 * u8 have_commit, fixed[20] commit (the one the poll saw; the
+	 * worker refuses to build another; zeros when unknown), str git url, u8 submodules, str farm_id, str source_ref,
 	 * str job dir, u32 uid, u32 gid (build user), i64 wall_timeout ns,
 	 * i64 idle_timeout ns, i64 kill_grace ns, u64 log_max,
 	 * u64 max_processes, u64 max_open_files, u64 max_file_size,

@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "duration.h"
 #include "cgroup.h"
+#include "tagledger.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
@@ -125,6 +126,25 @@ set_recipes(struct parent *p)
 	free(sr);
 }
 
+/* A published version's tag now names another commit: say so, once per
+ * commit; the version is not rebuilt. */
+static void
+tag_moved_check(struct parent *p, const struct sched_trigger *t)
+{
+	char	 was[41], now[41];
+
+	if (!t->t_has_oid || p->p_tags == NULL || t->t_version == NULL ||
+	    !tagledger_moved(p->p_tags, t->t_recipe, t->t_version, t->t_oid,
+	    was))
+		return;
+	hex_encode(t->t_oid, sizeof(t->t_oid), now);
+	p->p_st.tags_moved++;
+	log_event(LL_WARN, "upstream tag moved after publish; not rebuilt",
+	    LKV_S("recipe", t->t_recipe), LKV_S("tag", t->t_tag),
+	    LKV_S("version", t->t_version), LKV_S("published_commit", was),
+	    LKV_S("commit", now));
+}
+
 static void
 sched_note(void *arg, enum sched_result r, const struct sched_trigger *t,
     const char *detail)
@@ -152,6 +172,7 @@ sched_note(void *arg, enum sched_result r, const struct sched_trigger *t,
 		log_event(LL_DEBUG, "trigger skipped (already published)",
 		    LKV_S("recipe", t->t_recipe), LKV_S("version", v),
 		    LKV_S("source", src));
+		tag_moved_check(arg, t);
 		break;
 	case SCHED_BACKOFF:
 		log_event(LL_DEBUG, "trigger skipped (in failure backoff "
@@ -558,6 +579,7 @@ teardown(struct parent *p)
 	free(p->p_buildd);
 	free(p->p_empty);
 	cg_close(p->p_cg, PARENT_CGROUP_WAIT_MS);
+	tagledger_free(p->p_tags);
 	free(p->p_cg_why);
 }
 

@@ -38,6 +38,7 @@
 
 #include "msg.h"
 #include "msgtypes.h"
+#include "pmsched.h"
 #include "status.h"
 
 struct config;
@@ -124,6 +125,8 @@ struct job {
 	int		 j_relays;
 	int		 j_killed;
 	int		 j_cg;		/* has a cgroup (parent->p_cg) */
+	int		 j_has_oid;
+	uint8_t		 j_oid[SCHED_OID_LEN];	/* the commit to build */
 	uint64_t	 j_memory_max;	/* its limit; 0: none */
 };
 TAILQ_HEAD(jobq, job);
@@ -164,6 +167,7 @@ struct parent {
 	char		*p_buildd;	/* the worker */
 	char		*p_empty;	/* state_dir/empty */
 	struct cgroups	*p_cg;		/* per-build groups; NULL: none */
+	struct tagledger *p_tags;	/* state_dir/published-commits */
 	char		*p_cg_why;	/* why there are none */
 	struct pubkey	*p_keys;	/* from PM_SIGNER_KEYS */
 	size_t		 p_nkeys;

@@ -318,7 +318,7 @@ h_trigger(struct peer *pe, struct msg *m)
 	rv = 0;
 	if (p->p_stopping || (p->p_once && src != SRC_START))
 		goto out;
-	sched_trigger(p->p_sched, recipe, tag, up, src, pm_now_ns());
+	sched_trigger_oid(p->p_sched, recipe, tag, up, oid, src, pm_now_ns());
 	parent_kick(p);
 	parent_changed(p);
 out:

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "cgroup.h"
+#include "tagledger.h"
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
@@ -77,6 +78,8 @@ job_new(struct parent *p, struct sched_job *sj, const struct recipe *r)
 	j->j_version = xstrdup(sj->j_version);
 	j->j_tag = xstrdup(sj->j_tag);
 	j->j_seen = sj->j_seen;
+	j->j_has_oid = sj->j_has_oid;
+	memcpy(j->j_oid, sj->j_oid, sizeof(j->j_oid));
 	j->j_mono = pm_mono_ns();
 	j->j_log_fd = -1;
 	j->j_state = JOB_BUILDING;
@@ -261,6 +264,8 @@ job_send_job(struct parent *p, struct job *j, const struct recipe *r)
 	msg_put_str(mb, j->j_version);
 	msg_put_str(mb, sched_job(p->p_sched, j->j_id)->j_upstream);
 	msg_put_str(mb, j->j_tag);
+	msg_put_u8(mb, (uint8_t)j->j_has_oid);
+	msg_put_fixed(mb, j->j_oid, sizeof(j->j_oid));
 	msg_put_str(mb, r->git);
 	msg_put_u8(mb, (uint8_t)r->submodules);
 	msg_put_str(mb, c->manager.id);
@@ -635,6 +640,23 @@ log_end(struct parent *p, struct job *j, int ok, int publish, int64_t delay)
 	    LKV_I("job", j->j_id));
 }
 
+/* A published build: its commit into the ledger, its latency observed. */
+static void
+job_record_commit(struct parent *p, struct job *j)
+{
+	struct buf	 err = BUF_INIT;
+
+	status_observe(&p->p_st.tag_to_pub, (double)(pm_now_ns() -
+	    j->j_seen) / 1e9);
+	if (j->j_has_oid && p->p_tags != NULL && tagledger_add(p->p_tags,
+	    j->j_recipe, j->j_version, j->j_tag, j->j_oid, &err) == -1)
+		log_event(LL_WARN, "cannot record the published commit",
+		    LKV_S("recipe", j->j_recipe),
+		    LKV_S("version", j->j_version), LKV_S("err",
+		    buf_str(&err)));
+	buf_free(&err);
+}
+
 /* What the build's cgroup saw, in front of the failure reason. */
 static void
 job_cgroup_reason(struct parent *p, struct job *j)
@@ -700,8 +722,7 @@ job_end(struct parent *p, struct job *j, int ok, int publish)
 		(void)cg_build_remove(p->p_cg, j->j_id);
 	}
 	if (ok)
-		status_observe(&p->p_st.tag_to_pub, (double)(pm_now_ns() -
-		    j->j_seen) / 1e9);
+		job_record_commit(p, j);
 	delay = sched_finish(p->p_sched, j->j_id, ok, j->j_log, pm_now_ns());
 	log_end(p, j, ok, publish, delay);
 	msg_init(&mb, PM_SIGN_JOB_END, j->j_id);

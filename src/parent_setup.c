@@ -33,6 +33,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "cgroup.h"
+#include "tagledger.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
@@ -45,6 +46,7 @@ static int	 setup_secrets(struct parent *);
 static int	 setup_keys(struct parent *);
 static int	 setup_listener(struct parent *);
 static int	 setup_cgroups(struct parent *);
+static void	 setup_tags(struct parent *);
 static int	 bind_addr(const char *, gid_t, int *, struct buf *);
 static char	*sock_name(int);
 static void	 setup_paths(struct parent *);
@@ -148,11 +150,28 @@ setup_dirs(struct parent *p)
 	    mkdir_owned(d[3], 0755, 0, 0, p->p_root) == -1)
 		goto out;
 	p->p_empty = xstrdup(d[3]);
+	setup_tags(p);
 	rc = 0;
 out:
 	for (i = 0; i < 4; i++)
 		free(d[i]);
 	return rc;
+}
+
+/* The published-commits ledger; problems with it are only warnings. */
+static void
+setup_tags(struct parent *p)
+{
+	struct buf	 warn = BUF_INIT;
+	char		*path = xasprintf("%s/published-commits",
+			    p->p_cfg->manager.state_dir);
+
+	p->p_tags = tagledger_open(path, &warn);
+	if (warn.len > 0)
+		log_event(LL_WARN, "published-commits ledger",
+		    LKV_S("warning", buf_str(&warn)));
+	buf_free(&warn);
+	free(path);
 }
 
 /* Webhook secrets, read once (trailing blanks stripped). */

@@ -631,11 +631,8 @@ payload_file(struct reader *r, struct entry *e, struct buf *err)
 static uint64_t
 path_hash(const char *s, size_t n)
 {
-	uint64_t	 h = 14695981039346656037ULL;
-	size_t		 i;
+	uint64_t	 h = fnv1a(FNV1A_INIT, s, n);
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	return h == 0 ? 1 : h;
 }
 

@@ -45,6 +45,8 @@ struct sched_recipe {
 	size_t		  npkgs;
 };
 
+#define SCHED_OID_LEN	20		/* a SHA-1 git object id */
+
 struct sched_trigger {
 	TAILQ_ENTRY(sched_trigger) t_entry;
 	char		*t_recipe;
@@ -53,6 +55,8 @@ struct sched_trigger {
 	char		*t_version;	/* composed at intake / revalidation */
 	int		 t_source;	/* enum pm_trigger_source */
 	int64_t		 t_seen;	/* first seen, ns */
+	int		 t_has_oid;
+	uint8_t		 t_oid[SCHED_OID_LEN];	/* the commit polled */
 };
 TAILQ_HEAD(sched_queue, sched_trigger);
 
@@ -67,6 +71,8 @@ struct sched_job {
 	int		 j_source;
 	int64_t		 j_seen;	/* trigger first seen, ns */
 	int64_t		 j_started;	/* ns */
+	int		 j_has_oid;
+	uint8_t		 j_oid[SCHED_OID_LEN];	/* the commit to build */
 };
 TAILQ_HEAD(sched_jobs, sched_job);
 
@@ -109,6 +115,12 @@ const struct sched_recipe *sched_recipe(const struct sched *, const char *);
 enum sched_result sched_trigger(struct sched *, const char *recipe,
 		    const char *tag, const char *upstream, int source,
 		    int64_t now);
+/* The same with the commit the tag pointed to (NULL: unknown).  A
+ * trigger for a version already queued under the same tag moves the
+ * queued build to the newer commit. */
+enum sched_result sched_trigger_oid(struct sched *, const char *recipe,
+		    const char *tag, const char *upstream,
+		    const uint8_t *oid, int source, int64_t now);
 
 /* The published set (PM_PUB_SET). */
 void		 sched_pub_reset(struct sched *);

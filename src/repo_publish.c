@@ -118,11 +118,7 @@ strv_add(char ***v, size_t *n, const char *s)
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t	 h = 1469598103934665603ULL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return fnv1a(FNV1A_INIT, s, strlen(s));
 }
 
 static void

@@ -103,15 +103,10 @@ static void	 failures_prune_published(struct sched *);
 static uint64_t
 pair_hash(const char *a, const char *b)
 {
-	uint64_t	 h = 1469598103934665603ULL;
-	const char	*s;
+	static const unsigned char	 sep = 0xff;
 
-	for (s = a; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (s = b; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
+	return fnv1a(fnv1a(fnv1a(FNV1A_INIT, a, strlen(a)), &sep, 1), b,
+	    strlen(b));
 }
 
 static struct pair **
@@ -444,6 +439,31 @@ enum sched_result
 sched_trigger(struct sched *s, const char *recipe, const char *tag,
     const char *upstream, int source, int64_t now)
 {
+	return sched_trigger_oid(s, recipe, tag, upstream, NULL, source, now);
+}
+
+/* The queued trigger for recipe@version under the same tag takes the
+ * newer commit. */
+static void
+queued_update(struct sched *s, const struct sched_trigger *nt)
+{
+	struct sched_trigger	*t;
+
+	if (!nt->t_has_oid)
+		return;
+	TAILQ_FOREACH(t, &s->s_queue, t_entry)
+		if (strcmp(t->t_recipe, nt->t_recipe) == 0 &&
+		    strcmp(t->t_version, nt->t_version) == 0 &&
+		    strcmp(t->t_tag, nt->t_tag) == 0) {
+			memcpy(t->t_oid, nt->t_oid, sizeof(t->t_oid));
+			t->t_has_oid = 1;
+		}
+}
+
+enum sched_result
+sched_trigger_oid(struct sched *s, const char *recipe, const char *tag,
+    const char *upstream, const uint8_t *oid, int source, int64_t now)
+{
 	struct sched_trigger	*t;
 	const struct srecipe	*r;
 	enum sched_result	 res;
@@ -454,14 +474,20 @@ sched_trigger(struct sched *s, const char *recipe, const char *tag,
 	t->t_upstream = xstrdup(upstream);
 	t->t_source = source;
 	t->t_seen = now;
+	if (oid != NULL) {
+		memcpy(t->t_oid, oid, sizeof(t->t_oid));
+		t->t_has_oid = 1;
+	}
 	if (s->s_stopped)
 		res = SCHED_STOPPED;
 	else if ((res = check_recipe(s, t, &r)) == SCHED_QUEUED) {
 		t->t_version = compose(r, upstream);
 		if ((res = check_state(s, t, now)) != SCHED_QUEUED)
 			;
-		else if (pair_has(&s->s_queued, recipe, t->t_version))
+		else if (pair_has(&s->s_queued, recipe, t->t_version)) {
 			res = SCHED_QUEUED_DUP;
+			queued_update(s, t);
+		}
 		else if (running(s, recipe, t->t_version))
 			res = SCHED_RUNNING_DUP;
 	}
@@ -569,6 +595,8 @@ sched_next(struct sched *s, int64_t now)
 		j->j_source = t->t_source;
 		j->j_seen = t->t_seen;
 		j->j_started = now;
+		j->j_has_oid = t->t_has_oid;
+		memcpy(j->j_oid, t->t_oid, sizeof(j->j_oid));
 		queue_remove(s, t);
 		TAILQ_INSERT_TAIL(&s->s_jobs, j, j_entry);
 		s->s_njobs++;

@@ -340,6 +340,8 @@ status_json(const struct status *st, const struct sched *s, struct buf *out)
 	json_restarts(&w, st);
 	jw_key(&w, "ipc_protocol_errors");
 	jw_uint(&w, st->ipc_errors);
+	jw_key(&w, "upstream_tags_moved");
+	jw_uint(&w, st->tags_moved);
 	jw_obj_end(&w);
 	jw_end(&w);
 }
@@ -488,4 +490,7 @@ status_metrics(const struct status *st, const struct sched *s, int64_t now,
 	metric_u64(b, "peipkg_ipc_protocol_errors_total", "counter",
 	    "Child processes dropped for breaking the IPC protocol.",
 	    st->ipc_errors);
+	metric_u64(b, "peipkg_upstream_tags_moved_total", "counter",
+	    "Tags of published versions found pointing at another commit.",
+	    st->tags_moved);
 }

@@ -73,6 +73,7 @@ struct status {
 	uint64_t	  webhooks[FORGE_NUM][HOOKR_NUM];
 	uint64_t	  restarts[ROLE_NUM];
 	uint64_t	  ipc_errors;
+	uint64_t	  tags_moved;	/* published tags found moved */
 	struct status_histo build_dur;	/* seconds */
 	struct status_histo publish_dur;
 	struct status_histo tag_to_pub;

@@ -224,6 +224,17 @@ errf(struct buf *err, const char *fmt, ...)
 	return -1;
 }
 
+uint64_t
+fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
 int
 str_has_prefix(const char *s, const char *p)
 {

@@ -61,6 +61,10 @@ int	 hex_decode(const char *, size_t, uint8_t *);	/* -1 on bad hex */
 int	 hex_digit(int);	/* 0-15, or -1 if not a hex digit */
 int	 utf8_valid(const char *, size_t);
 
+/* FNV-1a over n bytes, continuing from h (start with FNV1A_INIT). */
+#define FNV1A_INIT	14695981039346656037ULL
+uint64_t fnv1a(uint64_t h, const void *, size_t);
+
 /* Files. */
 int	 read_file(const char *, size_t, struct buf *, struct buf *);
 int	 read_fd(int, size_t, struct buf *, struct buf *);

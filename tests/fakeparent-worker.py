@@ -88,7 +88,10 @@ def record(mtype, mid, payload, fd=False):
 
 def job_payload(a):
     p = pstr(a.recipe_id) + pstr(a.recipe_file) + pstr(a.version)
-    p += pstr(a.upstream) + pstr(a.tag) + pstr(a.git)
+    p += pstr(a.upstream) + pstr(a.tag)
+    p += struct.pack("=B", 1 if a.commit else 0)
+    p += bytes.fromhex(a.commit) if a.commit else bytes(20)
+    p += pstr(a.git)
     p += struct.pack("=B", a.submodules)
     p += pstr(a.farm_id) + pstr(a.source_ref or
                                  "git+%s#refs/tags/%s" % (a.git, a.tag))
@@ -238,6 +241,8 @@ def parse():
     p.add_argument("--fsize", type=int, default=0)
     p.add_argument("--ptrace", type=int, default=0)
     p.add_argument("--zstd", type=int, default=3)
+    p.add_argument("--commit", default="",
+                   help="hex commit the worker must find at the tag")
     p.add_argument("--hide", action="append", default=[])
     p.add_argument("--env", action="append", default=[])
     p.add_argument("--key", action="append", default=[])

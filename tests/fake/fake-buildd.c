@@ -42,7 +42,7 @@ read_job(char **recipe, char **version, char **dir)
 	int64_t		 i64;
 	uint32_t	 u32, uid, gid;
 	uint16_t	 n;
-	uint8_t		 u8;
+	uint8_t		 u8, oid[20];
 	char		*file, *up, *tag, *git, *farm, *ref;
 
 	if (fake_recv(&M, NULL) != 1 || M.m_hdr.type != PM_BUILD_JOB)
@@ -53,6 +53,8 @@ read_job(char **recipe, char **version, char **dir)
 	*version = fake_str(&M);
 	up = fake_str(&M);
 	tag = fake_str(&M);
+	msg_get_u8(&M, &u8);
+	msg_get_fixed(&M, oid, sizeof(oid));
 	git = fake_str(&M);
 	msg_get_u8(&M, &u8);
 	farm = fake_str(&M);

@@ -241,6 +241,16 @@ check "missing tag: an ordinary end (exit 0)" has notag "EXIT exited 0"
 check "missing tag: the log's last line says why" test \
     "$(last_log notag)" = "peipkg-buildd: build failed: fetch source: $URL tag v9.9: the upstream has no tag \"v9.9\""
 
+# ---- 6b. the commit the poll saw ---------------------------------------
+C=$(git -C "$W/up.git" rev-parse 'v1.0^{commit}')
+run pinned hello --env GREETING=hi-there --key bin-key --commit "$C"
+check "pinned commit: the tag's commit builds" sh -c \
+    "grep -q '^DONE ok=1 ' '$TAP_TMP/pinned.out'"
+run moved hello --commit 00000000000000000000000000000000000000ff
+check "moved tag: refused, naming both commits" has moved \
+    "DONE ok=0 ts=0 err=tag v1.0 moved between the poll and the fetch: polled commit 00000000000000000000000000000000000000ff, fetched $C out="
+check "moved tag: nothing in out/" test -z "$(ls -A "$STATE/jobs/moved/out")"
+
 # ---- 7. invalid jobs ----------------------------------------------------
 run badjob hello --job-dir state/rel --wall-ms 0
 check "bad job: refused with every reason, before any work" grep -q \

@@ -417,6 +417,39 @@ test_ids_and_unknown_finish(void **state)
 	sched_free(s);
 }
 
+/* The polled commit rides along to the job; a newer poll of the same
+ * tag while queued moves the build to the newer commit. */
+static void
+test_commit_pinned(void **state)
+{
+	struct sched		*s = mk(1, NULL);
+	struct sched_job	*j;
+	uint8_t			 a[SCHED_OID_LEN], b[SCHED_OID_LEN];
+
+	memset(a, 0xaa, sizeof(a));
+	memset(b, 0xbb, sizeof(b));
+	assert_int_equal(sched_trigger_oid(s, "hello", "v1", "1", a, SRC_POLL,
+	    T0), SCHED_QUEUED);
+	assert_int_equal(sched_trigger_oid(s, "hello", "v1", "1", b, SRC_POLL,
+	    T0), SCHED_QUEUED_DUP);
+	/* Another tag of the same version does not move it. */
+	assert_int_equal(sched_trigger_oid(s, "hello", "1", "1", a, SRC_POLL,
+	    T0), SCHED_QUEUED_DUP);
+	assert_int_equal(sched_trigger(s, "libz", "v1.2.13", "1.2.13",
+	    SRC_POLL, T0), SCHED_QUEUED);
+	j = sched_next(s, T0);
+	assert_non_null(j);
+	assert_string_equal(j->j_recipe, "hello");
+	assert_true(j->j_has_oid);
+	assert_memory_equal(j->j_oid, b, sizeof(b));
+	sched_finish(s, j->j_id, 1, "", T0);
+	j = sched_next(s, T0);
+	assert_non_null(j);
+	assert_string_equal(j->j_recipe, "libz");
+	assert_false(j->j_has_oid);
+	sched_free(s);
+}
+
 int
 main(void)
 {
@@ -435,6 +468,7 @@ main(void)
 		cmocka_unit_test(test_reload_revalidates),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_ids_and_unknown_finish),
+		cmocka_unit_test(test_commit_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

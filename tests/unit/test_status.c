@@ -138,7 +138,8 @@ static const char idle_json[] =
 "    \"signer\": 0,\n"
 "    \"publisher\": 0\n"
 "  },\n"
-"  \"ipc_protocol_errors\": 0\n"
+"  \"ipc_protocol_errors\": 0,\n"
+"  \"upstream_tags_moved\": 0\n"
 "}\n";
 
 static void
@@ -226,7 +227,8 @@ static const char busy_json[] =
 "    \"signer\": 0,\n"
 "    \"publisher\": 1\n"
 "  },\n"
-"  \"ipc_protocol_errors\": 1\n"
+"  \"ipc_protocol_errors\": 1,\n"
+"  \"upstream_tags_moved\": 2\n"
 "}\n";
 
 /* figlet 2.2.5-1 failed once, hello and figlet 2.2.6-1 are running. */
@@ -255,6 +257,7 @@ make_busy(struct fix *f)
 	f->st.restarts[ROLE_HTTP] = 2;
 	f->st.restarts[ROLE_PUBLISHER] = 1;
 	f->st.ipc_errors = 1;
+	f->st.tags_moved = 2;
 }
 
 static void
@@ -358,6 +361,7 @@ test_metrics_lines(void **state)
 	expect_line(d, "peipkg_child_restarts_total{role=\"http\"} 2");
 	expect_line(d, "peipkg_child_restarts_total{role=\"publisher\"} 1");
 	expect_line(d, "peipkg_ipc_protocol_errors_total 1");
+	expect_line(d, "peipkg_upstream_tags_moved_total 2");
 	/* Back-off over: the gauge drops. */
 	buf_reset(&f->out);
 	status_metrics(&f->st, f->s, T0 + 61 * S, &f->out);
