@@ -3,26 +3,11 @@
 # with ASan and UBSan straight from the sources and run it for a bounded
 # time from a few seed records.  TAP.
 . "$top_srcdir/tests/lib.sh"
-
-command -v clang >/dev/null 2>&1 || skip_all "clang not installed"
+. "$top_srcdir/tests/integ/fuzz-lib.sh"
 plan 2
 
-S=$top_srcdir
-B=$top_builddir
-# config.h lives in the build tree (VPATH builds) or the source tree.
-inc="-I$S/src"
-[ -f "$B/config.h" ] && inc="-I$B $inc"
-[ -f "$S/config.h" ] && inc="$inc -I$S"
-dep_cflags=$(pkg-config --cflags libevent libsystemd 2>/dev/null)
-dep_libs=$(pkg-config --libs libevent libsystemd 2>/dev/null ||
-	echo -levent -lsystemd)
-
-# shellcheck disable=SC2086
-check "harness builds with -fsanitize=fuzzer,address,undefined" \
-	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined $inc $dep_cflags \
-	-o "$TAP_TMP/fuzz_msg" "$S/tests/fuzz/fuzz_msg.c" \
-	"$S/src/msg.c" "$S/src/util.c" "$S/src/log.c" $dep_libs
+fuzz_build fuzz_msg "libevent libsystemd" tests/fuzz/fuzz_msg.c src/msg.c \
+    src/util.c src/log.c
 
 # Seeds: byte 0 = control (bit 2 repairs the header), then a 16-byte
 # header (type first) and a payload for each sample handler.
@@ -37,10 +22,4 @@ hdr() { printf "$1"'\000\001\000\000\000\000\000\000\000\000\000\000\000\000\000
   printf '\002\001\000\000\000z\00312345678'; } >"$c/tagged"
 { printf '\000'; hdr '\001'; } >"$c/raw"
 
-if [ -x "$TAP_TMP/fuzz_msg" ]; then
-	check "fuzz_msg runs 20 s without a crash, leak or error" \
-		"$TAP_TMP/fuzz_msg" -max_total_time=20 -rss_limit_mb=512 \
-		-timeout=10 -max_len=65600 -artifact_prefix="$TAP_TMP/" "$c"
-else
-	notok "fuzz_msg runs (harness did not build)"
-fi
+fuzz_run fuzz_msg 20 "$c" -max_len=65600
