@@ -107,7 +107,9 @@ enum pm_msgtype {
 	 * str farm_id, u8 upload backend, str remote, i64 retry_initial,
 	 * i64 retry_max, fixed[32] package public key, then optionally
 	 * str rclone config path ([upload].rclone_config; absent or "" =
-	 * inherit RCLONE_CONFIG).  Once. */
+	 * inherit RCLONE_CONFIG), then optionally i64 the highest
+	 * index_version published before (state_dir/index-version; absent
+	 * or 0 = unknown).  Once. */
 	PM_CONF_PUBLISHER = 109,
 	/* signer -> parent: u16 n, n x (str key name, fixed[32] public
 	 * key).  The parent uses them for inject_pubkey and sends the

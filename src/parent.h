@@ -168,6 +168,7 @@ struct parent {
 	char		*p_empty;	/* state_dir/empty */
 	struct cgroups	*p_cg;		/* per-build groups; NULL: none */
 	struct tagledger *p_tags;	/* state_dir/published-commits */
+	int64_t		 p_index_hwm;	/* state_dir/index-version */
 	char		*p_cg_why;	/* why there are none */
 	struct pubkey	*p_keys;	/* from PM_SIGNER_KEYS */
 	size_t		 p_nkeys;
@@ -211,6 +212,10 @@ void	 parent_child_ready(struct parent *, struct child *);
 
 /* parent_setup.c */
 int	 parent_setup(struct parent *);
+
+/* parent_state.c */
+void	 parent_hwm_load(struct parent *);
+void	 parent_hwm_note(struct parent *, int64_t index_version);
 
 /* parent_role.c */
 void	 child_setup(struct parent *);

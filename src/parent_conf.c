@@ -172,6 +172,7 @@ child_send_publisher_conf(struct parent *p, struct child *r)
 		if (p->p_keys[i].k_name[0] == '\0')
 			msg_put_fixed(mb, p->p_keys[i].k_pub, 32);
 	msg_put_str(mb, c->upload.rclone_config);
+	msg_put_i64(mb, p->p_index_hwm);
 	if (child_send(r, mb, -1) == 0)
 		r->r_keys_sent = 1;
 	free(repo);

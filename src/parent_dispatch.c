@@ -458,6 +458,8 @@ h_pub_done(struct peer *pe, struct msg *m)
 		msg_reject(m, "bad ok flag or job id never issued");
 		goto out;
 	}
+	if (ok)
+		parent_hwm_note(p, (int64_t)iv);
 	job_pub_done(p, m->m_hdr.id, ok, err);
 	rv = 0;
 out:

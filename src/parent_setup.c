@@ -151,6 +151,7 @@ setup_dirs(struct parent *p)
 		goto out;
 	p->p_empty = xstrdup(d[3]);
 	setup_tags(p);
+	parent_hwm_load(p);
 	rc = 0;
 out:
 	for (i = 0; i < 4; i++)

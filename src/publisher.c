@@ -79,6 +79,7 @@ struct pub_conf {
 	int64_t		 retry_max;
 	uint8_t		 pub[32];
 	char		*rclone_config;
+	int64_t		 last_iv;	/* published before (parent); 0 */
 };
 
 struct publisher {
@@ -244,6 +245,8 @@ h_conf(struct peer *p, struct msg *m)
 		return -1;
 	if (c->rclone_config == NULL)
 		c->rclone_config = xstrdup("");
+	if (m->m_off < m->m_len && msg_get_i64(m, &c->last_iv) == -1)
+		return -1;
 	if (msg_end(m) == -1)
 		return -1;
 	if (c->repo[0] == '\0' || c->name[0] == '\0' || c->backend > 1 ||
@@ -600,6 +603,15 @@ announce_archive(struct buf *err)
 	send_set(names, versions, n, 1, 1);
 	pub.p_last_iv = st.active.index_version > st.archive.index_version ?
 	    st.active.index_version : st.archive.index_version;
+	if (pub.p_last_iv < pub.p_conf.last_iv) {
+		log_event(LL_ERROR, "repository rolled back; publishing refused",
+		    LKV_S("repo", pub.p_conf.repo), LKV_I("index_version",
+		    pub.p_last_iv), LKV_I("published_before",
+		    pub.p_conf.last_iv), LKV_S("hint", "restore the newest "
+		    "state, or remove state_dir/index-version to accept this "
+		    "one"));
+		pub.p_last_iv = pub.p_conf.last_iv;
+	}
 	log_event(LL_INFO, "repository loaded", LKV_S("repo",
 	    pub.p_conf.repo), LKV_I("index_version", pub.p_last_iv),
 	    LKV_I("packages", n), LKV_S("farm_id", pub.p_conf.farm_id));

@@ -130,14 +130,12 @@ check "--once exits 0" test $? = 0
 OPID=""
 check "the overeater failed: out of memory at its own 64 MiB" grep -q \
     'msg="build failed" recipe=overeater version=1.2.0-1 err="out of memory: the build reached memory_max (64 MiB) and the kernel killed [1-9][0-9]* process(es); ' "$LOG"
-A=$(archive)
-diag "archive: $A"
-check "the eater (150 MiB under the farm's 256 MiB) is published" sh -c \
-    "echo '$A' | grep -qw 'eater@1.2.0-1'"
-check "so are the sleeper and the demo" sh -c \
-    "echo '$A' | grep -qw 'sleeper@1.2.0-1' && echo '$A' | grep -qw 'greeter@1.2.0-1'"
-check "the overeater is not in the archive" sh -c \
-    "test -n '$A' && ! echo '$A' | grep -q overeater"
+diag "archive: $(archive)"
+check "the eater (150 MiB under the farm's 256 MiB) is published" \
+    archived eater@1.2.0-1
+check "so is the sleeper" archived sleeper@1.2.0-1
+check "and the demo" archived greeter@1.2.0-1
+check_fail "the overeater is not in the archive" archived overeater@1.2.0-1
 check "the repository verifies" "$top_builddir/peipkg-repo" verify \
     --repo "$F/state/repo" --mode both
 check "no group left after exit" sh -c "! test -e '$BASE' && ! test -e '$PBASE'"

@@ -61,6 +61,9 @@ a = json.load(open(sys.argv[1] + "/index/archive.json"))
 print(" ".join(sorted("%s@%s" % (p["name"], p["version"]) for p in a["packages"])))
 ' "$STATE"; }
 
+# archived NAME@VERSION: the archive index lists it.
+archived() { archive | tr ' ' '\n' | grep -qx -- "$1"; }
+
 # tag VERSION: commit and tag a release of the demo upstream.
 tag() {
 	(cd "$F/upstream/work" && printf 'Hello %s\n' "$1" >share/MESSAGE &&
