@@ -64,16 +64,38 @@ parent_notify(const char *s)
 	sd_notify(0, s);
 }
 
+/* STATUS= for systemctl status: the work, and any role that is down
+ * (degraded, being restarted).  Sent when it changes. */
+static void
+notify_line(struct parent *p, const char *prefix)
+{
+	struct buf	 s = BUF_INIT, down = BUF_INIT;
+	int		 i;
+
+	for (i = ROLE_HTTP; i <= ROLE_PUBLISHER; i++)
+		if (p->p_roles[i].r_enabled && !p->p_roles[i].r_ready)
+			buf_addf(&down, "%s%s", down.len > 0 ? ", " : "",
+			    p->p_roles[i].r_name);
+	buf_addf(&s, "STATUS=%zu recipes (%zu watched), %zu builds "
+	    "running, %zu queued", p->p_ros->n, roster_watched(p->p_ros),
+	    sched_nrunning(p->p_sched), sched_nqueued(p->p_sched));
+	if (down.len > 0)
+		buf_addf(&s, "; degraded: %s restarting", buf_str(&down));
+	if (prefix[0] != '\0' || strcmp(buf_str(&s), p->p_status_line) != 0) {
+		snprintf(p->p_status_line, sizeof(p->p_status_line), "%s",
+		    buf_str(&s));
+		buf_reset(&down);
+		buf_addf(&down, "%s%s", prefix, buf_str(&s));
+		parent_notify(buf_str(&down));
+	}
+	buf_free(&s);
+	buf_free(&down);
+}
+
 static void
 notify_status(struct parent *p)
 {
-	char	 s[256];
-
-	snprintf(s, sizeof(s), "READY=1\nSTATUS=%zu recipes (%zu watched), "
-	    "%zu builds running, %zu queued", p->p_ros->n,
-	    roster_watched(p->p_ros), sched_nrunning(p->p_sched),
-	    sched_nqueued(p->p_sched));
-	parent_notify(s);
+	notify_line(p, "READY=1\n");
 }
 
 /* ---- start-up ---------------------------------------------------------- */
@@ -227,6 +249,8 @@ on_status(evutil_socket_t fd, short ev, void *arg)
 	struct parent	*p = arg;
 	struct buf	 json = BUF_INIT, metrics = BUF_INIT;
 
+	if (p->p_booted && !p->p_stopping)
+		notify_line(p, "");
 	if (!p->p_roles[ROLE_HTTP].r_peer_up)
 		return;
 	status_json(&p->p_st, p->p_sched, &json);

@@ -169,6 +169,7 @@ struct parent {
 	struct cgroups	*p_cg;		/* per-build groups; NULL: none */
 	struct tagledger *p_tags;	/* state_dir/published-commits */
 	int64_t		 p_index_hwm;	/* state_dir/index-version */
+	char		 p_status_line[512];	/* last STATUS= sent */
 	char		*p_cg_why;	/* why there are none */
 	struct pubkey	*p_keys;	/* from PM_SIGNER_KEYS */
 	size_t		 p_nkeys;

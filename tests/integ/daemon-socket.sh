@@ -150,6 +150,15 @@ gaps = [(b - a) / 1e9 for a, b in zip(t, t[1:])]
 print(gaps)
 assert len(gaps) >= 3 and all(0.9 <= g <= 1.8 for g in gaps)' "$NOTIFY"
 
+# A role that dies: STATUS= says so until it is back.
+mark=$(wc -l <"$NOTIFY")
+kill -KILL "$(role_pid poller)"
+check "a dead role: STATUS= says degraded" wait_for "
+    tail -n +$((mark + 1)) $NOTIFY | grep -q ' STATUS=3 recipes (2 watched), [0-9]* builds running, [0-9]* queued; degraded: poller restarting$'" 100
+check "and no longer once it is back" wait_for "
+    tail -n +$((mark + 1)) $NOTIFY | grep -v ' WATCHDOG=1$' | tail -1 |
+    grep -q ' STATUS=3 recipes (2 watched), 0 builds running, 0 queued$'" 150
+
 mark=$(wc -l <"$NOTIFY")
 kill -HUP "$DPID"
 check "SIGHUP: RELOADING=1 then READY=1 with STATUS=" wait_for "
