@@ -30,7 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <git2.h>
+#include "git2compat.h"
 #include <seccomp.h>
 
 #include "fetch.h"
@@ -596,6 +596,8 @@ child_main(const struct fetch_opts *o, int wfd, pid_t ppid)
 		_exit(1);
 	(void)close_range(4, ~0U, 0);
 	umask(022);
+	/* A remote that hangs up is an error from libgit2, not a signal. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	rl.rlim_cur = rl.rlim_max = 0;
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	rl.rlim_cur = rl.rlim_max = (rlim_t)max;

@@ -12,8 +12,11 @@
  * updates submodules when asked (init, recursively, same limits), then
  * removes every `.git` (directory, gitlink file or anything else of that
  * name) anywhere in the tree, so `dest` looks like a release tarball.
- * libgit2 1.5 cannot fetch shallow: the tag's whole history comes along
- * (depth 1 waits for libgit2 >= 1.7).  The build timestamp is the
+ * The fetch is not shallow: libgit2 1.5 (Debian 12) has no depth, and
+ * the depth-1 fetch of libgit2 1.8 (bookworm-backports) failed over
+ * git:// against git daemon in our tests ("error receiving data from
+ * socket: Broken pipe"), so the tag's whole history comes along.  The
+ * build timestamp is the
  * COMMITTER time of the commit the tag points to (not the tag object's
  * date).
  *

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <git2.h>
+#include "git2compat.h"
 
 #include "gitls.h"
 
