@@ -141,6 +141,19 @@ url_is_local(const char *u)
 	return u[0] == '/' || u[0] == '.' || strchr(u, ':') == NULL;
 }
 
+#if FETCH_HAVE_DEPTH
+/* A transport libgit2 fetches shallow: http(s) and ssh.  Its local
+ * transport refuses depth, and over git:// (libgit2 1.8.4 against git
+ * daemon) the server hangs up on a shallow request. */
+static int
+url_can_shallow(const char *u)
+{
+	return strncmp(u, "https://", 8) == 0 ||
+	    strncmp(u, "http://", 7) == 0 || strncmp(u, "ssh://", 6) == 0 ||
+	    (strstr(u, "://") == NULL && !url_is_local(u));
+}
+#endif
+
 int
 fetch_tag_valid(const char *tag, struct buf *err)
 {
@@ -302,6 +315,10 @@ fetch_tag(git_repository **repo, git_commit **commit, struct fctx *c,
 	name = xasprintf("refs/tags/%s", c->o->tag);
 	io.flags = GIT_REPOSITORY_INIT_MKDIR | GIT_REPOSITORY_INIT_NO_REINIT;
 	fill_fetch_opts(&fo, c);
+#if FETCH_HAVE_DEPTH
+	if (url_can_shallow(c->o->url))
+		fo.depth = 1;		/* the tag's commit only */
+#endif
 	if (git_repository_init_ext(repo, c->o->dest, &io) < 0 ||
 	    git_remote_create_with_fetchspec(&remote, *repo, "origin",
 	    c->o->url, spec) < 0 ||

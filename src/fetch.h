@@ -12,11 +12,13 @@
  * updates submodules when asked (init, recursively, same limits), then
  * removes every `.git` (directory, gitlink file or anything else of that
  * name) anywhere in the tree, so `dest` looks like a release tarball.
- * The fetch is not shallow: libgit2 1.5 (Debian 12) has no depth, and
- * the depth-1 fetch of libgit2 1.8 (bookworm-backports) failed over
- * git:// against git daemon in our tests ("error receiving data from
- * socket: Broken pipe"), so the tag's whole history comes along.  The
- * build timestamp is the
+ * Built with libgit2 >= 1.7 (FETCH_HAVE_DEPTH; scripts/setup-deps takes
+ * 1.8 from bookworm-backports), an http(s) or ssh upstream is fetched
+ * shallow, depth 1: the tag's commit and its tree, no history.  Local
+ * upstreams (libgit2's local transport refuses depth) and git:// (the
+ * server hangs up on libgit2 1.8.4's shallow request) are fetched with
+ * the tag's whole history, as is everything with libgit2 1.5, Debian
+ * 12's own.  The build timestamp is the
  * COMMITTER time of the commit the tag points to (not the tag object's
  * date).
  *
@@ -44,11 +46,17 @@
 
 #include <stdint.h>
 
+#include <git2/version.h>
+
 #include "util.h"
 
 #define FETCH_DEF_MAX_BYTES	(20ULL << 30)	/* checkout, download */
 #define FETCH_DEF_MAX_FILES	1000000ULL	/* tree entries */
 #define FETCH_SUBMODULE_DEPTH	8		/* nesting levels */
+
+/* git_fetch_options.depth exists (libgit2 >= 1.7). */
+#define FETCH_HAVE_DEPTH	(LIBGIT2_VER_MAJOR > 1 || \
+	(LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR >= 7))
 
 struct fetch_opts {
 	const char	*url;		/* git URL */

@@ -453,6 +453,46 @@ t_remote_superproject(void **state)
 	free(d);
 }
 
+/*
+ * Shallow: a 1 MiB incompressible blob lives only in the commit before
+ * the tag.  Over smart HTTP (tests/git-http.py) with a 512 KiB download
+ * cap, the depth-1 fetch of libgit2 >= 1.7 succeeds, where a
+ * whole-history fetch (libgit2 1.5; git:// always) goes over the cap.
+ */
+static void
+t_shallow(void **state)
+{
+	struct fetch_opts	 o;
+	struct fetch_result	 r;
+	struct buf		 err = BUF_INIT;
+	const char		*src = getenv("top_srcdir");
+	char			*d = newdest(), *u;
+	int			 port = free_port(), rc;
+
+	sh("cd %s && git init -q -b main h && cd h && "
+	    "head -c 1048576 /dev/urandom > noise && echo a > a.txt && "
+	    "git add . && git commit -qm noise && git rm -q noise && "
+	    "git commit -qm clean && git tag -a v1 -m v1 && cd .. && "
+	    "git clone -q --bare h h.git", tmpdir);
+	sh("python3 %s/tests/git-http.py %s %d & echo $! > %s/http.pid",
+	    src != NULL ? src : ".", tmpdir, port, tmpdir);
+	wait_port(port);
+	u = xasprintf("http://127.0.0.1:%d/h.git", port);
+	opts(&o, u, "v1", d);
+	o.max_bytes = 512 * 1024;
+	rc = fetch_source(&o, &r, &err);
+	sh("kill $(cat %s/http.pid) && rm %s/http.pid", tmpdir, tmpdir);
+	if (FETCH_HAVE_DEPTH) {
+		if (rc != 0)
+			fail_msg("shallow fetch: %s", buf_str(&err));
+		assert_int_equal(r.files, 1);
+	} else
+		assert_int_equal(rc, -1);
+	free(u);
+	free(d);
+	buf_free(&err);
+}
+
 static void
 t_bad_options(void **state)
 {
@@ -494,6 +534,7 @@ main(void)
 		cmocka_unit_test(t_caps),
 		cmocka_unit_test(t_timeout),
 		cmocka_unit_test(t_remote_superproject),
+		cmocka_unit_test(t_shallow),
 		cmocka_unit_test(t_bad_options),
 	};
 
