@@ -251,6 +251,21 @@ check "moved tag: refused, naming both commits" has moved \
     "DONE ok=0 ts=0 err=tag v1.0 moved between the poll and the fetch: polled commit 00000000000000000000000000000000000000ff, fetched $C out="
 check "moved tag: nothing in out/" test -z "$(ls -A "$STATE/jobs/moved/out")"
 
+# ---- 6c. an http upstream (fetched shallow with libgit2 >= 1.7) -----------
+HPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 "$top_srcdir/tests/git-http.py" "$W" "$HPORT" &
+HPID=$!
+i=0
+while ! curl -s -o /dev/null "http://127.0.0.1:$HPORT/" && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1)); done
+run http hello --env GREETING=hi-there --key bin-key \
+    --git "http://127.0.0.1:$HPORT/up.git" --commit "$C"
+kill "$HPID" 2>/dev/null
+check "http upstream: the tag's commit builds" sh -c \
+    "grep -q '^DONE ok=1 ' '$TAP_TMP/http.out'"
+check "http upstream: the log names the fetched commit" grep -q \
+    "fetched commit $C " "$STATE/logs/http.log"
+
 # ---- 7. invalid jobs ----------------------------------------------------
 run badjob hello --job-dir state/rel --wall-ms 0
 check "bad job: refused with every reason, before any work" grep -q \
