@@ -27,16 +27,16 @@
 #include <event2/event.h>
 #include <systemd/sd-daemon.h>
 
+#include "cgroup.h"
 #include "clock.h"
 #include "duration.h"
-#include "cgroup.h"
-#include "tagledger.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
 #include "proc.h"
 #include "recipe.h"
 #include "pmsched.h"
+#include "tagledger.h"
 
 static void	 set_recipes(struct parent *);
 static void	 sched_note(void *, enum sched_result,
@@ -70,6 +70,7 @@ static void
 notify_line(struct parent *p, const char *prefix)
 {
 	struct buf	 s = BUF_INIT, down = BUF_INIT;
+	char		*msg;
 	int		 i;
 
 	for (i = ROLE_HTTP; i <= ROLE_PUBLISHER; i++)
@@ -84,9 +85,9 @@ notify_line(struct parent *p, const char *prefix)
 	if (prefix[0] != '\0' || strcmp(buf_str(&s), p->p_status_line) != 0) {
 		snprintf(p->p_status_line, sizeof(p->p_status_line), "%s",
 		    buf_str(&s));
-		buf_reset(&down);
-		buf_addf(&down, "%s%s", prefix, buf_str(&s));
-		parent_notify(buf_str(&down));
+		msg = xasprintf("%s%s", prefix, buf_str(&s));
+		parent_notify(msg);
+		free(msg);
 	}
 	buf_free(&s);
 	buf_free(&down);

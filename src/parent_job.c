@@ -28,7 +28,6 @@
 #include <event2/event.h>
 
 #include "cgroup.h"
-#include "tagledger.h"
 #include "clock.h"
 #include "duration.h"
 #include "log.h"
@@ -38,6 +37,7 @@
 #include "recipe.h"
 #include "pmsched.h"
 #include "sign.h"
+#include "tagledger.h"
 
 static int	 job_cgroup(struct parent *, struct job *,
 		    const struct recipe *, struct buf *);

@@ -33,10 +33,10 @@
 #include <systemd/sd-daemon.h>
 
 #include "cgroup.h"
-#include "tagledger.h"
 #include "log.h"
 #include "parent.h"
 #include "pmconfig.h"
+#include "tagledger.h"
 
 #define SECRET_MAX	65536
 
@@ -59,8 +59,11 @@ int
 parent_setup(struct parent *p)
 {
 	setup_paths(p);
-	if (setup_users(p) == -1 || setup_dirs(p) == -1 ||
-	    setup_listener(p) == -1 || setup_secrets(p) == -1 ||
+	if (setup_users(p) == -1 || setup_dirs(p) == -1)
+		return -1;
+	setup_tags(p);		/* state_dir files: warnings only */
+	parent_hwm_load(p);
+	if (setup_listener(p) == -1 || setup_secrets(p) == -1 ||
 	    setup_keys(p) == -1 || setup_cgroups(p) == -1)
 		return -1;
 	return 0;
@@ -150,8 +153,6 @@ setup_dirs(struct parent *p)
 	    mkdir_owned(d[3], 0755, 0, 0, p->p_root) == -1)
 		goto out;
 	p->p_empty = xstrdup(d[3]);
-	setup_tags(p);
-	parent_hwm_load(p);
 	rc = 0;
 out:
 	for (i = 0; i < 4; i++)

@@ -18,9 +18,10 @@
 #include "pmsched.h"
 #include "version.h"
 
-/* A set of (a, b) string pairs, chained hash. */
+/* A set of (a, b) string pairs, chained hash; each may carry a value. */
 struct pair {
 	struct pair	*p_next;
+	void		*p_val;		/* s_queued: the trigger */
 	size_t		 p_alen;
 	size_t		 p_len;
 	char		 p_key[];	/* a NUL b NUL */
@@ -74,7 +75,8 @@ static uint64_t	 pair_hash(const char *, const char *);
 static struct pair **pair_find(const struct pairset *, const char *,
 		    const char *);
 static void	 pair_grow(struct pairset *);
-static int	 pair_add(struct pairset *, const char *, const char *);
+static int	 pair_add(struct pairset *, const char *, const char *,
+		    void *);
 static void	 pair_del(struct pairset *, const char *, const char *);
 static void	 pair_clear(struct pairset *);
 static int	 pair_has(const struct pairset *, const char *, const char *);
@@ -147,7 +149,7 @@ pair_grow(struct pairset *ps)
 
 /* 1 when added, 0 when present. */
 static int
-pair_add(struct pairset *ps, const char *a, const char *b)
+pair_add(struct pairset *ps, const char *a, const char *b, void *val)
 {
 	struct pair	*p;
 	size_t		 alen = strlen(a), blen = strlen(b), h;
@@ -161,6 +163,7 @@ pair_add(struct pairset *ps, const char *a, const char *b)
 	p->p_len = alen + blen + 2;
 	memcpy(p->p_key, a, alen + 1);
 	memcpy(p->p_key + alen + 1, b, blen + 1);
+	p->p_val = val;
 	h = pair_hash(a, b) % ps->ps_nb;
 	p->p_next = ps->ps_b[h];
 	ps->ps_b[h] = p;
@@ -185,6 +188,14 @@ static int
 pair_has(const struct pairset *ps, const char *a, const char *b)
 {
 	return pair_find(ps, a, b) != NULL;
+}
+
+static void *
+pair_get(const struct pairset *ps, const char *a, const char *b)
+{
+	struct pair	**pp = pair_find(ps, a, b);
+
+	return pp != NULL ? (*pp)->p_val : NULL;
 }
 
 static void
@@ -318,7 +329,7 @@ sched_set_recipes(struct sched *s, const struct sched_recipe *r, size_t n)
 		pair_del(&s->s_queued, t->t_recipe, t->t_version);
 		free(t->t_version);
 		t->t_version = compose(sr, t->t_upstream);
-		pair_add(&s->s_queued, t->t_recipe, t->t_version);
+		pair_add(&s->s_queued, t->t_recipe, t->t_version, t);
 	}
 }
 
@@ -449,15 +460,11 @@ queued_update(struct sched *s, const struct sched_trigger *nt)
 {
 	struct sched_trigger	*t;
 
-	if (!nt->t_has_oid)
-		return;
-	TAILQ_FOREACH(t, &s->s_queue, t_entry)
-		if (strcmp(t->t_recipe, nt->t_recipe) == 0 &&
-		    strcmp(t->t_version, nt->t_version) == 0 &&
-		    strcmp(t->t_tag, nt->t_tag) == 0) {
-			memcpy(t->t_oid, nt->t_oid, sizeof(t->t_oid));
-			t->t_has_oid = 1;
-		}
+	t = pair_get(&s->s_queued, nt->t_recipe, nt->t_version);
+	if (nt->t_has_oid && t != NULL && strcmp(t->t_tag, nt->t_tag) == 0) {
+		memcpy(t->t_oid, nt->t_oid, sizeof(t->t_oid));
+		t->t_has_oid = 1;
+	}
 }
 
 enum sched_result
@@ -487,8 +494,7 @@ sched_trigger_oid(struct sched *s, const char *recipe, const char *tag,
 		else if (pair_has(&s->s_queued, recipe, t->t_version)) {
 			res = SCHED_QUEUED_DUP;
 			queued_update(s, t);
-		}
-		else if (running(s, recipe, t->t_version))
+		} else if (running(s, recipe, t->t_version))
 			res = SCHED_RUNNING_DUP;
 	}
 	if (res != SCHED_QUEUED) {
@@ -497,7 +503,7 @@ sched_trigger_oid(struct sched *s, const char *recipe, const char *tag,
 		return res;
 	}
 	TAILQ_INSERT_TAIL(&s->s_queue, t, t_entry);
-	pair_add(&s->s_queued, recipe, t->t_version);
+	pair_add(&s->s_queued, recipe, t->t_version, t);
 	s->s_nqueued++;
 	return SCHED_QUEUED;
 }
@@ -514,7 +520,8 @@ sched_pub_reset(struct sched *s)
 void
 sched_pub_add(struct sched *s, const char *name, const char *version)
 {
-	pair_add(s->s_pub_loading ? &s->s_pub_new : &s->s_pub, name, version);
+	pair_add(s->s_pub_loading ? &s->s_pub_new : &s->s_pub, name, version,
+	    NULL);
 }
 
 /* The set is complete: a reset load replaces the old set. */
