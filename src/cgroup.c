@@ -108,17 +108,16 @@ cg_read_key(const char *dir, const char *file, const char *key)
 {
 	struct buf	 b = BUF_INIT;
 	uint64_t	 v = 0;
+	char		*line, *save = NULL;
 	size_t		 klen = strlen(key);
-	const char	*p;
 
-	if (cg_read(dir, file, &b) == 0) {
-		for (p = buf_str(&b); p != NULL && *p != '\0';
-		    p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL)
-			if (strncmp(p, key, klen) == 0 && p[klen] == ' ') {
-				v = strtoull(p + klen + 1, NULL, 10);
+	if (cg_read(dir, file, &b) == 0 && b.len > 0)
+		for (line = strtok_r(b.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
+				v = strtoull(line + klen + 1, NULL, 10);
 				break;
 			}
-	}
 	buf_free(&b);
 	return v;
 }
