@@ -20,15 +20,9 @@ RECIPES=${RECIPES:-10}
 TAGS=${TAGS:-3}
 RUNS=${RUNS:-5}
 PM=$build/peipkg-manager
-[ "$(id -u)" = 0 ] || { echo "cgroup-overhead.sh: needs root" >&2; exit 1; }
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
-done
-export PEIPKG_BUILDD_PATH="$build/sandbox/peipkg-buildd"
-W=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/cg-bench.XXXXXX")
+. "$here/bench-lib.sh"
+bench_setup cgroup-overhead.sh peipkg-manager sandbox/peipkg-buildd
 trap 'rm -rf "$W"' EXIT
-chmod 755 "$W"
 F=$W/farm
 sh "$here/once-farm.sh" "$F" "$RECIPES" "$TAGS"
 CFG=$F/etc/config.toml

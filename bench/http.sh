@@ -38,38 +38,13 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 PM=$build/peipkg-manager
-for p in peipkg-manager sandbox/peipkg-buildd; do
-	[ -x "$build/$p" ] || { echo "no $build/$p (make $p)" >&2; exit 1; }
-done
 for c in wrk nginx curl openssl python3 git; do
 	command -v $c >/dev/null 2>&1 || { echo "http.sh: needs $c" >&2; exit 1; }
 done
-[ "$(id -u)" = 0 ] || { echo "http.sh: needs root" >&2; exit 1; }
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
-done
-export PEIPKG_BUILDD_PATH="$build/sandbox/peipkg-buildd"
-
-W=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/http-bench.XXXXXX")
-W=$(cd "$W" && pwd -P)
-chmod 755 "$W"
+. "$here/bench-lib.sh"
+bench_setup http.sh peipkg-manager sandbox/peipkg-buildd
 DPID=
 NPID=
-kill_tree() {
-	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$_c"; done
-	kill -KILL "$1" 2>/dev/null || true
-}
-# stop PID: SIGTERM, up to 10 s for the exit, then SIGKILL to its tree.
-stop() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 100 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	kill_tree "$1"
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	[ -z "$NPID" ] || stop "$NPID"
 	[ -z "$DPID" ] || stop "$DPID"
@@ -81,17 +56,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_for TENTHS CMD...
-wait_for() {
-	_n=$1; shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
 published() {
 	python3 -c 'import json, sys
 a = json.load(open(sys.argv[1] + "/index/archive.json"))

@@ -36,35 +36,12 @@ PM=$build/peipkg-manager
 PB=$build/peipkg-build
 REPO=$build/peipkg-repo
 PROBE="python3 $here/latency-probe.py"
-for p in peipkg-manager peipkg-build peipkg-repo sandbox/peipkg-buildd; do
-	[ -x "$build/$p" ] || { echo "no $build/$p (make $p)" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "latency.sh: needs root" >&2; exit 1; }
-unshare -U true 2>/dev/null || { echo "no user namespaces" >&2; exit 1; }
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
-done
-export PEIPKG_BUILDD_PATH="$build/sandbox/peipkg-buildd"
-
-W=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/latency-bench.XXXXXX")
-W=$(cd "$W" && pwd -P)
-chmod 755 "$W"
+. "$here/bench-lib.sh"
+bench_setup latency.sh peipkg-manager peipkg-build peipkg-repo \
+    sandbox/peipkg-buildd
+WAIT_STEP=0.05
 DPID=
 STPID=
-kill_tree() {
-	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$_c"; done
-	kill -KILL "$1" 2>/dev/null || true
-}
-stop() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	_i=0
-	while kill -0 "$1" 2>/dev/null && [ $_i -lt 100 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	kill_tree "$1"
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	[ -z "$DPID" ] || stop "$DPID"
 	[ -z "$STPID" ] || stop "$STPID"
@@ -76,16 +53,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_for() {
-	_n=$1; shift
-	while ! "$@" >/dev/null 2>&1; do
-		_n=$((_n - 1)); [ "$_n" -gt 0 ] || return 1
-		sleep 0.05
-	done
-}
 now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 F=$W/farm
 sh "$here/once-farm.sh" "$F" 1 1 "$PORT"
 ID=pkg01

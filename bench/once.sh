@@ -31,26 +31,10 @@ TAGS=${TAGS:-3}
 RUNS=${RUNS:-5}
 PAR2=${PAR2:-1}
 PM=$build/peipkg-manager
-for p in peipkg-manager peipkg-build peipkg-repo sandbox/peipkg-buildd; do
-	[ -x "$build/$p" ] || { echo "no $build/$p (make $p)" >&2; exit 1; }
-done
-[ "$(id -u)" = 0 ] || { echo "once.sh: needs root" >&2; exit 1; }
-unshare -U true 2>/dev/null || { echo "no user namespaces" >&2; exit 1; }
-for u in peipkg peipkg-build; do
-	getent passwd "$u" >/dev/null || useradd --system --no-create-home \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin "$u"
-done
-export PEIPKG_BUILDD_PATH="$build/sandbox/peipkg-buildd"
-
-W=$(mktemp -d "${WORK:-${TMPDIR:-/tmp}}/once-bench.XXXXXX")
-W=$(cd "$W" && pwd -P)
-chmod 755 "$W"
+. "$here/bench-lib.sh"
+bench_setup once.sh peipkg-manager peipkg-build peipkg-repo \
+    sandbox/peipkg-buildd
 SPID=
-# kill_tree PID: PID and every descendant, by id.
-kill_tree() {
-	for _c in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$_c"; done
-	kill -KILL "$1" 2>/dev/null || true
-}
 cleanup() {
 	if [ -n "$SPID" ] && kill -0 "$SPID" 2>/dev/null; then
 		kill -TERM "$SPID" 2>/dev/null; sleep 1; kill_tree "$SPID"
