@@ -718,8 +718,21 @@ static const struct role_def http_role = {
 	1, http_init, NULL, http_shutdown
 };
 
+/* Receive PM_CONF_ROLE into opts, then run the role. */
 int
-http_main(const struct role_opts *opts)
+http_main(struct role_opts *opts)
 {
-	return role_run(&http_role, opts);
+	struct buf	 err = BUF_INIT;
+	char		*user = NULL, *dir = NULL;
+	int		 rc = 1;
+
+	if (role_conf_recv(opts, &user, &dir, &err) == 0)
+		rc = role_run(&http_role, opts);
+	else
+		log_event(LL_ERROR, "role start-up failed",
+		    LKV_S("err", buf_str(&err)));
+	free(user);
+	free(dir);
+	buf_free(&err);
+	return rc;
 }

@@ -305,21 +305,10 @@ static int
 run_http(const struct opts *o)
 {
 	struct role_opts	 ro;
-	struct buf		 err = BUF_INIT;
-	char			*user = NULL, *dir = NULL;
-	int			 rc = EXIT_RUNTIME;
 
 	memset(&ro, 0, sizeof(ro));
 	ro.target = o->target;
-	if (role_conf_recv(&ro, &user, &dir, &err) == 0)
-		rc = http_main(&ro);
-	else
-		log_event(LL_ERROR, "role start-up failed",
-		    LKV_S("err", buf_str(&err)));
-	free(user);
-	free(dir);
-	buf_free(&err);
-	return rc;
+	return http_main(&ro);	/* 1 (EXIT_RUNTIME) when it cannot start */
 }
 
 /* -P <role>: a role process; its parent set up fd 3. */

@@ -110,7 +110,7 @@ int	 role_sandbox(const char *user, const char *chroot_dir,
 int	 role_empty_dir(const char *path, struct buf *err);
 
 /* Role entry points for `peipkg-manager -P <name>`. */
-int	 http_main(const struct role_opts *);	/* http.c */
+int	 http_main(struct role_opts *);	/* http.c; receives its conf */
 /* The other roles read PM_CONF_ROLE themselves. */
 int	 poller_main(void);			/* poller.c */
 int	 signer_main(void);			/* signer.c */

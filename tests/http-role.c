@@ -60,9 +60,7 @@ int
 main(int argc, char *argv[])
 {
 	struct role_opts	 o;
-	struct buf		 err = BUF_INIT;
-	char			*user, *dir;
-	int			 ch, rc = 1;
+	int			 ch;
 
 	memset(&o, 0, sizeof(o));
 	o.target = LOG_TARGET_STDERR;
@@ -76,13 +74,5 @@ main(int argc, char *argv[])
 	}
 	if (getenv("PEIPKG_TEST_FORBIDDEN_SYSCALL") != NULL)
 		o.after_sandbox = probe;
-	if (role_conf_recv(&o, &user, &dir, &err) == 0)
-		rc = http_main(&o);
-	else
-		log_event(LL_ERROR, "role start-up failed",
-		    LKV_S("err", buf_str(&err)));
-	free(user);
-	free(dir);
-	buf_free(&err);
-	return rc;
+	return http_main(&o);
 }
