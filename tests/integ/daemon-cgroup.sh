@@ -30,7 +30,6 @@ fi
 [ -w "$MEMROOT" ] && [ -w "$PIDSROOT" ] || skip_all "cannot write $MEMROOT"
 
 farm_bin
-CFG=$F/etc/config.toml
 LOG=$TAP_TMP/once.log
 MARK="cg-$(basename "$TAP_TMP")"
 MiB=1048576
@@ -55,8 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sh "$top_srcdir/scripts/demo-fixture" "$F" 0 >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
+farm_fixture 0
 # No HTTP: --once only.
 python3 - "$CFG" <<'EOP'
 import re, sys

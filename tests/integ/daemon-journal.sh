@@ -41,8 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sh "$top_srcdir/scripts/demo-fixture" "$F" 1 >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
+farm_fixture 1
 # The configuration in a directory whose name holds a newline: the
 # "peipkg-manager starting" event's config value then has one, which
 # sd_journal_sendv() sends in the binary-safe form.

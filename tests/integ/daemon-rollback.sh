@@ -21,9 +21,7 @@ iv() { python3 -c 'import json, sys
 print(json.load(open(sys.argv[1] + "/index/archive.json"))["index_version"])' "$STATE"; }
 once() { "$PM" --once --config "$CFG" --log-target stderr >"$TAP_TMP/$1.log" 2>&1; }
 
-sh "$top_srcdir/scripts/demo-fixture" "$F" 0 >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
-CFG=$F/etc/config.toml
+farm_fixture 0
 once first
 check "--once publishes the demo" test $? = 0
 check "index-version holds the archive's index_version ($(iv))" \

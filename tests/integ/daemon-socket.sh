@@ -50,22 +50,14 @@ stop_daemon() {
 	DPID=""
 }
 cleanup() {
-	if [ -n "$DPID" ]; then
-		kill -TERM "$DPID" 2>/dev/null
-		_i=0
-		while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 100 ]; do
-			sleep 0.1; _i=$((_i + 1))
-		done
-	fi
+	[ -z "$DPID" ] || farm_stop "$DPID"
 	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null
 	for _p in $(ours); do kill -KILL "$_p" 2>/dev/null; done
 	rm -rf "$TAP_TMP"
 }
 trap cleanup EXIT
 
-sh "$top_srcdir/scripts/demo-fixture" "$F" 1 >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
-CFG=$F/etc/config.toml
+farm_fixture 1
 
 # ---- sd_notify and the watchdog ----------------------------------------------
 # Each datagram on one line: arrival time (ns), sender pid, the payload

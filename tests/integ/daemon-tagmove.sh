@@ -24,9 +24,7 @@ trap cleanup EXIT
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-sh "$top_srcdir/scripts/demo-fixture" "$F" "$PORT" >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
-CFG=$F/etc/config.toml
+farm_fixture "$PORT"
 "$PM" --once --config "$CFG" --log-target stderr >"$TAP_TMP/once.log" 2>&1
 check "--once publishes the demo" test $? = 0
 OLD=$(git -C "$F/upstream/greeter.git" rev-parse 'v1.2.0^{commit}')

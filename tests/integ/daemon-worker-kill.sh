@@ -52,13 +52,7 @@ alive() { for _p in "$@"; do kill -0 "$_p" 2>/dev/null && echo "$_p"; done; }
 status_ok() { curl -fs "$URL/status" | python3 -c "$1"; }
 ours() { pgrep -f "$TAP_TMP"; }
 cleanup() {
-	if [ -n "$DPID" ]; then
-		kill -TERM "$DPID" 2>/dev/null
-		_i=0
-		while kill -0 "$DPID" 2>/dev/null && [ $_i -lt 100 ]; do
-			sleep 0.1; _i=$((_i + 1))
-		done
-	fi
+	[ -z "$DPID" ] || farm_stop "$DPID"
 	for _p in $(ours) $(pgrep -f "$MARK"); do kill -KILL "$_p" 2>/dev/null; done
 	rm -rf "$TAP_TMP"
 }
@@ -66,9 +60,7 @@ trap cleanup EXIT
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-sh "$top_srcdir/scripts/demo-fixture" "$F" "$PORT" >/dev/null 2>&1 ||
-    { notok "demo fixture"; done_testing; }
-CFG=$F/etc/config.toml
+farm_fixture "$PORT"
 PEIPKG_TEST_CLOCK_FILE=$CLOCK "$PM" --once --config "$CFG" \
     --log-target stderr >"$TAP_TMP/once.log" 2>&1
 check "--once publishes the demo first" test $? = 0

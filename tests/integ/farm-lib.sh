@@ -41,6 +41,23 @@ farm_bin() {
 	STATE=$F/state/repo
 }
 
+# farm_fixture PORT: the demo farm (scripts/demo-fixture) in $F with
+# [http] on 127.0.0.1:PORT; CFG is its config.  A failure ends the test.
+farm_fixture() {
+	sh "$top_srcdir/scripts/demo-fixture" "$F" "$1" >/dev/null 2>&1 ||
+	    { notok "demo fixture"; done_testing; exit; }
+	CFG=$F/etc/config.toml
+}
+
+# farm_stop PID: SIGTERM, then up to 10 s for the process to go.
+farm_stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	_i=0
+	while kill -0 "$1" 2>/dev/null && [ $_i -lt 100 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
