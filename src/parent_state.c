@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,24 @@
 #define HWM_FILE	"index-version"
 #define HWM_MAX		64		/* bytes */
 
+/* Temporary files of a write the parent did not finish (it was killed):
+ * fs_write_file's ".tmp." names at the top of state_dir.  At start-up,
+ * before any child exists, nothing else writes there. */
+static void
+remove_stale_tmp(const char *dir)
+{
+	struct dirent	*de;
+	DIR		*d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, ".tmp.", 5) == 0 &&
+		    de->d_type == DT_REG)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+}
+
 void
 parent_hwm_load(struct parent *p)
 {
@@ -37,6 +56,7 @@ parent_hwm_load(struct parent *p)
 	char		*path, *end;
 	long long	 v;
 
+	remove_stale_tmp(p->p_cfg->manager.state_dir);
 	path = xasprintf("%s/%s", p->p_cfg->manager.state_dir, HWM_FILE);
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		goto out;		/* nothing published yet */

@@ -63,8 +63,12 @@ check "the repository verifies" "$top_builddir/peipkg-repo" verify \
 
 # ---- a file that is not a number is reported and ignored -------------------------
 echo garbage >"$HWM"
+# and a temporary file of a write the parent did not finish
+echo 7 >"$F/state/.tmp.999.1"
 tag 1.5.0 >/dev/null 2>&1
 once fifth
+check "an unfinished write's temporary file is removed at start" \
+    test ! -e "$F/state/.tmp.999.1"
 check "a bad index-version is reported" grep -q \
     'msg="cannot read the last index_version" err="not a number"' \
     "$TAP_TMP/fifth.log"
